@@ -1,0 +1,85 @@
+"""All of Anbu's settings in one place.
+
+Read from the environment (prefix ``ANBU_``; Twilio's own ``TWILIO_*`` names for Twilio) and an
+optional ``.env`` file, so that one process, a container and a test can each be configured without
+code. Defaults are the embedded ones: SQLite under ``./var``, bundled models, the local simulated
+phone when no Twilio credentials are set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration; see the README's settings table for each entry's meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="ANBU_", env_file=".env", extra="ignore")
+
+    # Storage
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: sqlite file under data_dir
+
+    # The business a reservation line answers for
+    business_name: str = "Anbu Bistro"
+    timezone: str = "America/New_York"
+    opening_hours: str = "mon-sun 17:00-22:00"
+    capacity: int = Field(default=40, ge=1, description="covers seated at once")
+    booking_minutes: int = Field(default=90, ge=15, description="how long a table is held")
+    slot_minutes: int = Field(default=15, ge=5, description="booking granularity")
+    max_party_size: int = Field(default=12, ge=1)
+    address: str = "12 Harbour Street"
+    parking: str = "There is free parking behind the building after 5 pm."
+    handover_number: str = ""
+
+    # The organisation a wellness check-in calls for
+    organisation_name: str = "Sunrise Community Care"
+
+    # Operator access
+    admin_password: SecretStr = SecretStr("")
+
+    # Telephony
+    public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = Field(
+        default="", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "ANBU_TWILIO_ACCOUNT_SID")
+    )
+    twilio_auth_token: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "ANBU_TWILIO_AUTH_TOKEN"),
+    )
+    twilio_phone_number: str = Field(
+        default="", validation_alias=AliasChoices("TWILIO_PHONE_NUMBER", "ANBU_TWILIO_PHONE_NUMBER")
+    )
+    twilio_api_base: str = "https://api.twilio.com"
+
+    # Speech models: empty means the bundled default
+    whisper_model: str = ""
+    whisper_device: str = "auto"
+    asr_workers: int = Field(default=2, ge=1)
+    piper_voice: str = ""
+    recordings_dir: Path | None = None  # default: data_dir / "recordings"
+    record_calls: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'anbu.db').as_posix()}"
+
+    @property
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()
