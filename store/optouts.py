@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from store.models import OPT_OUT_SOURCES, OptOut
+from store.models import OPT_OUT_SOURCES, OptOut, metadata
 from store.people import check_e164
 from store.types import utcnow
+
+OPT_OUT_TABLE = "opt_out"
 
 
 def add_opt_out(
@@ -25,13 +27,15 @@ def add_opt_out(
         raise ValueError(f"invalid opt-out source {source!r}")
     dialect = s.get_bind().dialect.name
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = metadata.tables[OPT_OUT_TABLE]
     statement = (
-        insert(OptOut)
+        insert(table)
         .values(phone=phone, person_id=person_id, source=source, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["phone"])
     )
-    result: Any = s.execute(statement)
-    return bool(result.rowcount == 1)
+    # RETURNING says whether a row was written; rowcount is not reliable across drivers here
+    # (psycopg reports -1). SQLite supports RETURNING since 3.35.
+    return s.execute(statement.returning(table.c.id)).first() is not None
 
 
 def is_opted_out(s: Session, phone: str) -> bool:
