@@ -74,14 +74,17 @@ class PgServer:
 def pg_server() -> Iterator[PgServer]:
     admin_url = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
     server = PgServer(admin_url)
+    problem = ""
     try:
         server._admin().close()
     except psycopg.OperationalError as exc:
+        problem = str(exc).strip()
+    if problem:
         where = server.admin_url.render_as_string(hide_password=True)
         pytest.fail(
-            f"PostgreSQL test server unreachable at {where}: {exc}. Start PostgreSQL or point "
-            f"{PG_URL_ENV} at a server where this user may CREATE DATABASE "
-            '(or deselect with -m "not postgres").',
+            f"PostgreSQL test server unreachable at {where}: {problem}\nStart PostgreSQL "
+            f"(make postgres) or point {PG_URL_ENV} at a server where this user may "
+            'CREATE DATABASE; deselect with -m "not postgres" to run SQLite only.',
             pytrace=False,
         )
     yield server
