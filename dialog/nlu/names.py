@@ -16,11 +16,11 @@ from dialog.nlu.normalize import MAX_CHARS
 
 _LEAD_INS = re.compile(
     r"^(?:(?:yes|yeah|sure|ok|okay|um|uh|oh|well|hi|hello)\s+)*"
-    r"(?:(?:you can |please )?(?:put|book) it (?:under|for)(?: the name)?(?: of)?"
+    r"(?:(?:(?:you can |please )?(?:put|book) it (?:under|for)(?: the name)?(?: of)?"
     r"|(?:the )?(?:reservation|booking|table) (?:is )?(?:under|for)(?: the name)?(?: of)?"
     r"|under the name(?: of)?|under|my name is|my name's|my names|the name is|the name's"
     r"|the names|name is|name's|it's|it is|its|this is|i'm|i am|call me|they call me|it's for"
-    r"|for)\s+"
+    r"|for)\s+)+"  # stacked: "it's under Patel", "yes it's for the name of Patel"
 )
 _TRAILERS = re.compile(r"\s+(?:please|thanks|thank you|thank you very much|here|speaking)$")
 _NEVER = frozenset({

@@ -73,6 +73,7 @@ _GLUE = frozenset({
     "it", "is", "it'll", "about", "around", "maybe", "probably", "think", "i", "so", "yeah",
     "yes", "ok", "okay", "oh", "total", "in", "all", "people", "guests", "persons", "of", "us",
     "for", "a", "table", "party", "reservation", "booking", "thanks", "thank", "you", "um",
+    "uh", "then", "well", "actually", "make", "let's", "say", "only",
 })  # fmt: skip
 
 
@@ -88,7 +89,7 @@ def _is_datetime(s: NumberSpan, words: Sequence[str], spans: Sequence[NumberSpan
         or (len(words[s.start]) >= 3 and words[s.start].isdigit())
         or before in _TIME_BEFORE
         or (before == "about" and _at(words, s.start - 2) in _TIME_BEFORE)
-        or after in _TIME_AFTER
+        or (after in _TIME_AFTER and not (after == "tonight" and before in ("for", "of")))
         or before in _MONTHS
         or after in _MONTHS
         or (after == "of" and _at(words, s.end + 1) in _MONTHS)

@@ -86,7 +86,12 @@ def _meridiem_after(words: Sequence[str], end: int) -> Meridiem | None:
 def _absolute(
     words: Sequence[str], spans: list[NumberSpan]
 ) -> tuple[int, int, Meridiem | None] | None:
-    """A number marked as a time by what surrounds it; returns hour, minute, said am/pm."""
+    """A number marked as a time by what surrounds it; returns hour, minute, said am/pm.
+
+    A day part right after a number ("2 tonight") is the weakest mark: it is used only when no
+    number is marked otherwise, so in "a table for 2 tonight at 9" the time is 9, not 2.
+    """
+    weak: tuple[int, int, Meridiem | None] | None = None
     for k, s in enumerate(spans):
         if s.ordinal:
             continue
@@ -111,12 +116,13 @@ def _absolute(
             or _word(words, end) in ("oclock", "hours")
             or end - s.end > 0
             or _word(words, s.start - 1) in _LEAD_INS
-            or _DAY_PART_AFTER.match(" ".join(words[end : end + 3])) is not None
             or (token.isdigit() and len(token) in (3, 4))
         )
         if marked:
             return hour, minute, meridiem
-    return None
+        if weak is None and _DAY_PART_AFTER.match(" ".join(words[end : end + 3])) is not None:
+            weak = (hour, minute, meridiem)
+    return weak
 
 
 def _homophone_after_at(words: Sequence[str]) -> int | None:
