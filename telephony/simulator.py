@@ -164,8 +164,10 @@ class SimulatedPhone:
         connect_timeout: float = 10.0,
     ) -> None:
         """``base_url`` is where the server really listens; ``public_url`` is the address it
-        believes it has (``ANBU_PUBLIC_URL``), which is what Twilio signs. ``speed`` > 1 runs
-        the line faster than real time (tests only; the timeline stays in 20 ms frames)."""
+        believes it has (``ANBU_PUBLIC_URL``), which is what Twilio signs. For a call Anbu
+        placed (``direction="outbound-api"``), ``from_number`` is Anbu's line, as with Twilio.
+        ``speed`` > 1 runs the line faster than real time (tests only; the timeline stays in
+        20 ms frames)."""
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.base_url = base_url.rstrip("/")

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from fastapi import APIRouter, Depends, Response, WebSocket
+from fastapi import APIRouter, Depends, Request, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from telephony import twiml
@@ -61,7 +61,11 @@ class CallHooks(Protocol):
         ...
 
     async def on_media_stream(self, websocket: WebSocket, start: StartMessage) -> None:
-        """Run the call. The socket is accepted and its ``start`` consumed; it is yours now."""
+        """Run the call; return only when it is over.
+
+        The socket is accepted and its ``start`` consumed, nothing after it; it is yours now (a
+        pipecat transport can take it over). The router closes it, if still open, on return.
+        """
         ...
 
 
@@ -102,7 +106,7 @@ def twilio_router(
     signed_form = Depends(twilio_form_guard(auth_token, public_base))
 
     @router.post("/voice")
-    async def voice(params: dict[str, str] = signed_form) -> Response:
+    async def voice(request: Request, params: dict[str, str] = signed_form) -> Response:
         line = _line_for(params, lines)
         try:
             extra = await hooks.on_incoming(params, line)
@@ -119,7 +123,9 @@ def twilio_router(
             log.exception("incoming call hook failed; apologising to the caller")
             return Response(twiml.say_and_hangup(_APOLOGY), media_type=TWIML_MEDIA_TYPE)
         parameters = {**stream_parameters(params, line), **(extra or {})}
-        ws_url = websocket_url_for(public_base(), f"{prefix}/media")
+        # Sibling of this endpoint, so the URL stays right wherever the router is mounted.
+        media_path = request.url.path.rsplit("/", 1)[0] + "/media"
+        ws_url = websocket_url_for(public_base(), media_path)
         return Response(twiml.connect_stream(ws_url, parameters), media_type=TWIML_MEDIA_TYPE)
 
     @router.post("/status", status_code=204)
