@@ -143,3 +143,29 @@ async def test_voice_twiml_points_at_public_websocket() -> None:
     assert '<Parameter name="line" value="override"' in response.text
     assert '<Parameter name="direction" value="outbound-api"' in response.text
     assert stream_parameters(params, line)["script"] == "wellness"
+
+
+async def test_media_url_follows_the_mount_point() -> None:
+    from fastapi import FastAPI
+
+    from telephony.lines import LineDirectory
+    from telephony.webhooks import twilio_router
+
+    app = FastAPI()
+    router = twilio_router(
+        hooks=RecordingHooks(),
+        lines=LineDirectory(),
+        auth_token=lambda: TOKEN,
+        public_base=lambda: "https://anbu.example",
+    )
+    app.include_router(router, prefix="/phone")
+    params = {"CallSid": "CA1", "From": "+1", "To": "+2", "Direction": "inbound"}
+    url = "https://anbu.example/phone/twilio/voice"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://local"
+    ) as client:
+        response = await client.post(
+            "/phone/twilio/voice", data=params, headers=sign_request(TOKEN, url, params)
+        )
+    assert response.status_code == 200
+    assert 'url="wss://anbu.example/phone/twilio/media"' in response.text
