@@ -70,3 +70,84 @@ def migrate() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(make_engine(settings.resolved_database_url))
     typer.echo("database is up to date")
+
+
+def _configure_logging(level: str) -> None:
+    """Plain logging for Anbu; pipecat's loguru at INFO at most (it logs spoken text at DEBUG)."""
+    import logging
+    import sys
+
+    from loguru import logger
+
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logger.remove()
+    logger.add(sys.stderr, level=max(logger.level(level.upper()).no, logger.level("INFO").no))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    log_level: Annotated[str, typer.Option(help="log level")] = "info",
+) -> None:
+    """Run everything in one process: Twilio webhooks, media streams, API."""
+    import uvicorn
+
+    from agent.app import create_app
+    from agent.settings import get_settings
+
+    _configure_logging(log_level)
+    settings = get_settings()
+    app_ = create_app(settings)
+    mode = (
+        "Twilio" if settings.twilio_configured else "local simulated phone (no Twilio credentials)"
+    )
+    typer.echo(f"Anbu serving on http://{host}:{port} — {mode}")
+    typer.echo(f"  public URL (what Twilio signs): {settings.public_url}")
+    typer.echo("  phone it from another terminal:  .venv/bin/anbu call")
+    uvicorn.run(app_, host=host, port=port, log_level=log_level, ws="websockets")
+
+
+@app.command()
+def call(
+    say: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--say", help="a line to say (repeatable); '#12' presses keys, 'wav:FILE' plays a WAV"
+        ),
+    ] = None,
+    server: Annotated[str, typer.Option(help="where the server listens")] = "http://127.0.0.1:8000",
+    save: Annotated[Path, typer.Option(help="stereo WAV of both legs")] = Path("var/last-call.wav"),
+    from_number: Annotated[str, typer.Option("--from", help="caller ID")] = "+15550100001",
+) -> None:
+    """Phone the running server through the local simulated line, typing or with --say lines."""
+    import asyncio
+
+    from agent.settings import get_settings
+    from agent.simcall import Caller, place_call
+    from asr.recognizer import shared_recognizer
+    from tts.synthesizer import shared_synthesizer
+
+    _configure_logging("warning")
+    settings = get_settings()
+    caller = Caller(
+        shared_synthesizer(settings.piper_voice),
+        shared_recognizer(settings.whisper_model, device=settings.whisper_device),
+    )
+    save.parent.mkdir(parents=True, exist_ok=True)
+    if not say:
+        typer.echo("Connected lines: type what you'd say; '#1' presses keys; /hangup ends.")
+    asyncio.run(
+        place_call(
+            server=server,
+            public_url=settings.public_url,
+            token=settings.webhook_token(),
+            caller=caller,
+            steps=say,
+            ask=lambda: input("you> "),
+            save_to=save,
+            from_number=from_number,
+        )
+    )

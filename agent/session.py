@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 from sqlmodel import Session
@@ -31,6 +32,7 @@ from store import alerts, calls, optouts
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class CallSession:
@@ -161,8 +163,11 @@ class CallSession:
             )
             # The reason is health information: it stays in the database, not in logs.
             log.info("alert raised: call=%s severity=%s", self.call_id, event.severity.value)
-        elif isinstance(event, OptOutEvent) and self.party_number:
-            optouts.add_opt_out(s, self.party_number, person_id=self.person_id, source="call")
+        elif isinstance(event, OptOutEvent):
+            if _E164.match(self.party_number):  # withheld caller ID: nothing to opt out
+                optouts.add_opt_out(s, self.party_number, person_id=self.person_id, source="call")
+            else:
+                log.info("opt-out heard on call %s without a usable number", self.call_id)
         elif isinstance(event, CallbackEvent):
             calls.add_answer(
                 s,

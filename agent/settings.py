@@ -8,6 +8,7 @@ phone when no Twilio credentials are set.
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     address: str = "12 Harbour Street"
     parking: str = "There is free parking behind the building after 5 pm."
     handover_number: str = ""
+    lines: str = ""  # JSON/YAML: which script answers which number (default: reservation)
 
     # The organisation a wellness check-in calls for
     organisation_name: str = "Sunrise Community Care"
@@ -64,6 +66,10 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = None  # default: data_dir / "recordings"
     record_calls: bool = True
 
+    # Conversation timing
+    vad_stop_secs: float = Field(default=0.4, gt=0.05, le=2.0)
+    silence_timeout_secs: float = Field(default=6.0, gt=0.5)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -77,6 +83,23 @@ class Settings(BaseSettings):
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    def webhook_token(self) -> str:
+        """The secret Twilio webhooks are signed with.
+
+        With a Twilio account, its auth token. Without one, a random token kept in the data
+        folder, shared by the server and the local simulated phone (``anbu call``): webhooks are
+        signature-checked either way.
+        """
+        token = self.twilio_auth_token.get_secret_value()
+        if token:
+            return token
+        path = self.data_dir / "local-twilio-token"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(16))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

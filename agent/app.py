@@ -1,0 +1,167 @@
+"""The web application: Twilio webhooks and media streams, the JSON API, the health check.
+
+Everything heavy (database, scripts, speech models, phrase cache) is created once in the
+lifespan, before the server reports healthy; requests and calls only borrow it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from sqlmodel import col, select
+
+from agent.phone import PhoneHooks
+from agent.runtime import Runtime
+from agent.settings import Settings, get_settings
+from agent.voice import Voice
+from store import Answer, Call, Turn
+from store.db import session_scope
+from telephony.lines import LineDirectory
+from telephony.rest import TwilioCalls
+from telephony.webhooks import twilio_router
+
+log = logging.getLogger(__name__)
+basic = HTTPBasic(auto_error=False)
+Operator = Annotated[HTTPBasicCredentials | None, Depends(basic)]
+
+
+def create_app(settings: Settings | None = None, *, voice: Voice | None = None) -> FastAPI:
+    """Build the app. ``voice`` may be passed in so tests share one set of loaded models."""
+    settings = settings or get_settings()
+    state: dict[str, Any] = {"ready": False}
+    runtime = Runtime.create(settings)
+    lines = LineDirectory.from_text(settings.lines)
+    rest = (
+        TwilioCalls(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_api_base,
+        )
+        if settings.twilio_configured
+        else None
+    )
+    admin_password = settings.admin_password.get_secret_value() or _generated_password()
+    hooks_box: list[PhoneHooks] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loaded: Voice = (
+            voice if voice is not None else await asyncio.to_thread(Voice.load, settings)
+        )
+        warmed = await asyncio.to_thread(loaded.warm, runtime)
+        log.info("phrase cache warmed with %d sentences", warmed)
+        hooks_box.append(PhoneHooks(runtime, loaded, lines, rest))
+        app.state.hooks = hooks_box[0]
+        state["ready"] = True
+        try:
+            yield
+        finally:
+            state["ready"] = False
+            if rest is not None:
+                await rest.aclose()
+
+    app = FastAPI(title="Anbu", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.admin_password = admin_password
+
+    class _LazyHooks:
+        """The router is built before the models load; calls arrive only after."""
+
+        def __getattr__(self, name: str) -> Any:
+            if not hooks_box:
+                raise RuntimeError("not ready")
+            return getattr(hooks_box[0], name)
+
+    app.include_router(
+        twilio_router(
+            hooks=_LazyHooks(),
+            lines=lines,
+            auth_token=settings.webhook_token,
+            public_base=lambda: settings.public_url,
+        )
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        ready = state["ready"]
+        return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+
+    app.add_api_route("/api/calls/{call_sid}", get_call, methods=["GET"])
+    return app
+
+
+def operator(request: Request, credentials: Operator) -> str:
+    """HTTP Basic login for the API (user ``admin``, password ``ANBU_ADMIN_PASSWORD``)."""
+    password: str = request.app.state.admin_password
+    ok = credentials is not None and (
+        secrets.compare_digest(credentials.username.encode(), b"admin")
+        & secrets.compare_digest(credentials.password.encode(), password.encode())
+    )
+    if not ok:
+        raise HTTPException(401, "login required", headers={"WWW-Authenticate": "Basic"})
+    return "admin"
+
+
+LoggedIn = Annotated[str, Depends(operator)]
+
+
+async def get_call(call_sid: str, request: Request, user: LoggedIn) -> dict[str, Any]:
+    """A call's status, outcome, answers and turns."""
+    return await asyncio.to_thread(_call_json, request.app.state.runtime, call_sid)
+
+
+def _call_json(runtime: Runtime, call_sid: str) -> dict[str, Any]:
+    with session_scope(runtime.db) as s:
+        call = s.exec(select(Call).where(Call.call_sid == call_sid)).first()
+        if call is None:
+            raise HTTPException(404, "no such call")
+        turns = s.exec(select(Turn).where(Turn.call_id == call.id).order_by(col(Turn.seq))).all()
+        answers = s.exec(
+            select(Answer).where(Answer.call_id == call.id).order_by(col(Answer.id))
+        ).all()
+        return {
+            "call_sid": call.call_sid,
+            "direction": call.direction,
+            "line": call.line,
+            "script": call.script,
+            "status": call.status,
+            "outcome": call.outcome,
+            "started_at": _iso(call.started_at),
+            "answered_at": _iso(call.answered_at),
+            "ended_at": _iso(call.ended_at),
+            "recording": bool(call.recording_path),
+            "answers": [
+                {"key": a.key, "value": a.value, "raw_text": a.raw_text, "confidence": a.confidence}
+                for a in answers
+            ],
+            "turns": [
+                {
+                    "seq": t.seq,
+                    "speaker": t.speaker,
+                    "kind": t.kind,
+                    "text": t.text,
+                    "started_at": _iso(t.started_at),
+                    "confidence": t.confidence,
+                }
+                for t in turns
+            ],
+        }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _generated_password() -> str:
+    password = secrets.token_urlsafe(12)
+    # Printed once so the operator can log in; never written to a log file.
+    print(f"ANBU_ADMIN_PASSWORD is not set; this run's operator password: {password}", flush=True)
+    return password

@@ -1,0 +1,301 @@
+"""The call controller: the pipecat processor between speech recognition and speech synthesis.
+
+It turns what the caller did (a transcript, keypresses, a long silence, speech that was only
+noise) into one dialog step, and the step's reply into speech followed by a Twilio ``mark``.
+It also owns the conversational reflexes a phone call needs: barge-in (the caller talks over
+the agent: stop and listen), re-prompting on silence, and ending the call only after the
+goodbye has actually been played (the last mark comes back).
+
+Dialog steps touch the database and the NLU model, so they run in a worker thread, one at a
+time per call, while this processor keeps handling frames (so a barge-in is never delayed by a
+step in flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
+    Frame,
+    InputDTMFFrame,
+    InputTransportMessageFrame,
+    OutputTransportMessageFrame,
+    StartFrame,
+    TranscriptionFrame,
+    TTSSpeakFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from agent.serializer import mark_message
+from agent.session import CallSession
+from asr.frames import AsrHintsFrame, NoSpeechFrame
+from dialog.engine import Turn
+from dialog.types import UserInput
+from tts.frames import SpeakingRateFrame
+
+log = logging.getLogger(__name__)
+FINAL_MARK = "anbu-final"
+
+
+@dataclass
+class TurnTiming:
+    """Where one response's time went; seconds, monotonic clock. No text: safe to log."""
+
+    speech_end: float | None = None  # caller stopped speaking (VAD stop minus its hangover)
+    vad_stop: float | None = None  # VAD decided the turn was over
+    transcript: float | None = None  # ASR result reached the dialog
+    dialog_done: float | None = None  # the dialog's reply was ready
+    first_audio: float | None = None  # the agent started speaking
+    asr_decode_s: float | None = None
+    asr_queue_s: float | None = None
+
+    def summary(self) -> dict[str, float | None]:
+        def span(a: float | None, b: float | None) -> float | None:
+            return None if a is None or b is None else round(b - a, 4)
+
+        return {
+            "end_of_turn_s": span(self.speech_end, self.vad_stop),
+            "asr_s": span(self.vad_stop, self.transcript),
+            "dialog_s": span(self.transcript, self.dialog_done),
+            "tts_first_audio_s": span(self.dialog_done, self.first_audio),
+            "response_s": span(self.speech_end, self.first_audio),
+            "asr_decode_s": self.asr_decode_s,
+            "asr_queue_s": self.asr_queue_s,
+        }
+
+
+@dataclass
+class CallEnd:
+    """How the conversation asked to end: hang up, or hand over to a person."""
+
+    transfer: bool
+    outcome: str | None
+
+
+@dataclass
+class ControllerConfig:
+    silence_timeout_s: float = 6.0
+    dtmf_timeout_s: float = 2.0
+    final_mark_timeout_s: float = 30.0
+    barge_in: bool = True
+
+
+@dataclass
+class _Timers:
+    silence: asyncio.TimerHandle | None = None
+    dtmf: asyncio.TimerHandle | None = None
+
+
+class CallController(FrameProcessor):
+    """One per call. ``on_end`` is awaited once, after the final sentence has been heard."""
+
+    def __init__(
+        self,
+        session: CallSession,
+        *,
+        stream_sid: str,
+        on_end: Callable[[CallEnd], Awaitable[None]],
+        config: ControllerConfig | None = None,
+        vad_stop_secs: float = 0.0,
+    ) -> None:
+        super().__init__(name="call-controller")
+        self.session = session
+        self.stream_sid = stream_sid
+        self.config = config or ControllerConfig()
+        self.timings: list[TurnTiming] = []
+        self._on_end = on_end
+        self._vad_stop_secs = vad_stop_secs
+        self._lock = asyncio.Lock()
+        self._timers = _Timers()
+        self._digits = ""
+        self._max_digits = 1
+        self._bot_speaking = False
+        self._ending: CallEnd | None = None
+        self._ended = False
+        self._marks = 0
+        self._current = TurnTiming()
+        self._rate = session.speaking_rate
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.greeted_at: float | None = None
+        self.started_at: float | None = None
+
+    # ---- frames -----------------------------------------------------------------------------
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, StartFrame):
+            await self.push_frame(frame, direction)
+            self.started_at = time.monotonic()
+            self._spawn(self._greet())
+            return
+        if isinstance(frame, TranscriptionFrame):
+            result = getattr(frame, "result", None)
+            self._current.transcript = time.monotonic()
+            self._current.asr_decode_s = getattr(result, "decode_s", None)
+            self._current.asr_queue_s = getattr(result, "queue_wait_s", None)
+            confidence = float(getattr(result, "confidence", 1.0) or 1.0)
+            self._respond(UserInput.said(frame.text, confidence=confidence))
+            return  # consumed: the transcript never goes further down (nor into any log)
+        if isinstance(frame, NoSpeechFrame):
+            self._current.transcript = time.monotonic()
+            self._respond(UserInput.silence())
+            return
+        if isinstance(frame, InputDTMFFrame):
+            self._on_digit(str(frame.button.value))
+            return
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._cancel_silence()
+            if self._bot_speaking and self.config.barge_in and not self._ending:
+                await self.broadcast_interruption()  # Twilio `clear`: stop talking, listen
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            now = time.monotonic()
+            self._current = TurnTiming(vad_stop=now, speech_end=now - self._vad_stop_secs)
+        elif isinstance(frame, BotStartedSpeakingFrame):
+            self._bot_speaking = True
+            self._cancel_silence()
+            if self._current.first_audio is None and self._current.dialog_done is not None:
+                self._current.first_audio = time.monotonic()
+                self.timings.append(self._current)
+            if self.greeted_at is None:
+                self.greeted_at = time.monotonic()
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._bot_speaking = False
+            if not self._ending:
+                self._arm_silence()
+        elif isinstance(frame, InputTransportMessageFrame) and isinstance(frame.message, dict):
+            if frame.message.get("event") == "mark" and frame.message.get("name") == FINAL_MARK:
+                self._spawn(self._finish())
+            return
+        await self.push_frame(frame, direction)
+
+    # ---- turns ------------------------------------------------------------------------------
+
+    async def _greet(self) -> None:
+        async with self._lock:
+            turn = await asyncio.to_thread(self.session.start)
+            self._current = TurnTiming(dialog_done=time.monotonic())
+            await self._speak(turn)
+
+    def _respond(self, user: UserInput) -> None:
+        self._cancel_silence()
+        if self._ending or self._ended:
+            return
+        self._spawn(self._step(user))
+
+    async def _step(self, user: UserInput) -> None:
+        async with self._lock:
+            if self._ending or self._ended or self.session.ended:
+                return
+            heard = dt.datetime.now(dt.UTC)
+            turn = await asyncio.to_thread(self.session.handle, user, heard_at=heard)
+            self._current.dialog_done = time.monotonic()
+            await self._speak(turn)
+
+    async def _speak(self, turn: Turn) -> None:
+        if self.session.speaking_rate != self._rate:
+            self._rate = self.session.speaking_rate
+            await self.push_frame(SpeakingRateFrame(rate=self._rate))
+        if turn.expect is not None:
+            self._max_digits = turn.expect.max_digits
+            await self.push_frame(
+                AsrHintsFrame(hints=list(turn.expect.hints)), FrameDirection.UPSTREAM
+            )
+        if turn.say:
+            await self.push_frame(TTSSpeakFrame(turn.text))
+        if turn.ended:
+            self._ending = CallEnd(
+                transfer=self.session.transfer_requested, outcome=self.session.outcome
+            )
+            await self.push_frame(
+                OutputTransportMessageFrame(message=mark_message(self.stream_sid, FINAL_MARK))
+            )
+            self._spawn(self._final_mark_watchdog())
+        else:
+            self._marks += 1
+            name = f"anbu-{self._marks}"
+            await self.push_frame(
+                OutputTransportMessageFrame(message=mark_message(self.stream_sid, name))
+            )
+
+    async def _final_mark_watchdog(self) -> None:
+        """If Twilio never echoes the final mark, end anyway rather than hold the line."""
+        await asyncio.sleep(self.config.final_mark_timeout_s)
+        await self._finish()
+
+    async def _finish(self) -> None:
+        if self._ended or self._ending is None:
+            return
+        self._ended = True
+        self._cancel_silence()
+        await self._on_end(self._ending)
+
+    # ---- DTMF and silence -------------------------------------------------------------------
+
+    def _on_digit(self, digit: str) -> None:
+        self._cancel_silence()
+        if self._timers.dtmf is not None:
+            self._timers.dtmf.cancel()
+            self._timers.dtmf = None
+        if digit == "#" or (digit == "0" and not self._digits):
+            self._flush_digits(digit if digit == "0" else "")
+            return
+        self._digits += digit
+        if len(self._digits) >= self._max_digits:
+            self._flush_digits()
+        else:
+            loop = asyncio.get_running_loop()
+            self._timers.dtmf = loop.call_later(self.config.dtmf_timeout_s, self._flush_digits)
+
+    def _flush_digits(self, extra: str = "") -> None:
+        digits, self._digits = self._digits + extra, ""
+        if digits:
+            self._current = TurnTiming(vad_stop=time.monotonic(), speech_end=time.monotonic())
+            self._current.transcript = self._current.vad_stop
+            self._respond(UserInput.dtmf(digits))
+
+    def _arm_silence(self) -> None:
+        self._cancel_silence()
+        loop = asyncio.get_running_loop()
+        self._timers.silence = loop.call_later(self.config.silence_timeout_s, self._on_silence)
+
+    def _cancel_silence(self) -> None:
+        if self._timers.silence is not None:
+            self._timers.silence.cancel()
+            self._timers.silence = None
+
+    def _on_silence(self) -> None:
+        self._timers.silence = None
+        if not self._bot_speaking:
+            self._current = TurnTiming()
+            self._respond(UserInput.silence())
+
+    # ---- housekeeping -----------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "call %s: dialog step failed", self.session.call_id, exc_info=task.exception()
+            )
+
+    async def cleanup(self) -> None:
+        self._cancel_silence()
+        if self._timers.dtmf is not None:
+            self._timers.dtmf.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await super().cleanup()

@@ -1,0 +1,134 @@
+"""What Anbu does with a phone call: the telephony hooks, composed from the other parts.
+
+``telephony`` knows Twilio's protocol and nothing about dialogs or databases; this module is
+where a webhook becomes a call record, a media stream becomes a pipeline, and the end of a
+conversation becomes a REST hang-up or a hand-over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import WebSocket
+
+from agent.controller import CallEnd, ControllerConfig
+from agent.pipeline import PipelineOptions, run_call
+from agent.runtime import Runtime
+from agent.session import CallSession
+from agent.voice import Voice
+from store import calls as call_store
+from store.db import session_scope
+from telephony import twiml
+from telephony.lines import Line, LineDirectory
+from telephony.media import StartMessage
+from telephony.rest import TwilioCalls
+from telephony.webhooks import CallRefused
+
+log = logging.getLogger(__name__)
+TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+class PhoneHooks:
+    """Implements :class:`telephony.webhooks.CallHooks`."""
+
+    def __init__(
+        self, runtime: Runtime, voice: Voice, lines: LineDirectory, rest: TwilioCalls | None
+    ) -> None:
+        self.runtime, self.voice, self.lines, self.rest = runtime, voice, lines, rest
+        self.active: dict[str, CallSession] = {}
+        self.results: dict[str, Any] = {}  # last CallResult per call, for benchmarks and tests
+        self.accepting = True
+
+    async def on_incoming(self, params: dict[str, str], line: Line) -> dict[str, str]:
+        if not self.accepting:
+            raise CallRefused(
+                "Sorry, we can't take your call right now. Please call again shortly."
+            )
+        self.runtime.script(line.script)  # an unknown script refuses the call with an apology
+        return {"from": params.get("From", ""), "to": params.get("To", "")}
+
+    async def on_status(self, params: dict[str, str]) -> None:
+        call_sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
+        if not call_sid or not status:
+            return
+        try:
+            seq = int(params.get("SequenceNumber", "0") or 0)
+        except ValueError:
+            seq = 0
+
+        def apply() -> None:
+            with session_scope(self.runtime.db) as s:
+                call_store.apply_status_callback(s, call_sid, status, seq)
+
+        await asyncio.to_thread(apply)
+
+    async def on_media_stream(self, websocket: WebSocket, start: StartMessage) -> None:
+        params = start.custom_parameters
+        settings = self.runtime.settings
+        script = params.get("script", "reservation")
+        direction = "outbound" if params.get("direction", "").startswith("outbound") else "inbound"
+        line = self.lines.resolve(params.get("line_number", ""))
+        session = await asyncio.to_thread(
+            CallSession,
+            self.runtime,
+            script=script,
+            call_sid=start.call_sid,
+            direction=direction,
+            line=params.get("line", script),
+            from_number=params.get("from", ""),
+            to_number=params.get("to", ""),
+            person_id=int(params["person_id"]) if params.get("person_id", "").isdigit() else None,
+            person_name=params.get("person_name", ""),
+        )
+        self.active[start.call_sid] = session
+        recordings = settings.resolved_recordings_dir if settings.record_calls else None
+        options = PipelineOptions(
+            vad_stop_secs=settings.vad_stop_secs,
+            controller=ControllerConfig(silence_timeout_s=settings.silence_timeout_secs),
+            recordings_dir=recordings,
+        )
+
+        async def on_end(end: CallEnd) -> None:
+            await self._end_call(
+                start.call_sid, end, line.handover_number or settings.handover_number
+            )
+
+        try:
+            result = await run_call(
+                websocket,
+                stream_sid=start.stream_sid,
+                session=session,
+                voice=self.voice,
+                options=options,
+                on_end=on_end,
+            )
+            self.results[start.call_sid] = result
+            if result.recording is not None:
+                await asyncio.to_thread(self._set_recording, session.call_id, str(result.recording))
+        finally:
+            self.active.pop(start.call_sid, None)
+            # Whatever happened (goodbye, hang-up, dropped socket), close the record with
+            # everything heard so far; idempotent with the status callback.
+            await asyncio.to_thread(session.finish, status="completed")
+
+    async def _end_call(self, call_sid: str, end: CallEnd, handover_number: str) -> None:
+        if self.rest is None:
+            return  # the local simulated phone: closing the stream ends the call
+        try:
+            if end.transfer and handover_number:
+                await self.rest.update_twiml(call_sid, twiml.dial(handover_number))
+            else:
+                await self.rest.hang_up(call_sid)
+        except Exception:
+            log.exception("could not end call %s through the REST API", call_sid)
+
+    def _set_recording(self, call_id: int, path: str) -> None:
+        from store.models import Call
+
+        with session_scope(self.runtime.db) as s:
+            call = s.get(Call, call_id)
+            if call is not None:
+                call.recording_path = path
+                s.add(call)
