@@ -11,26 +11,21 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from sqlmodel import col, select
 
+from agent import api
 from agent.phone import PhoneHooks
 from agent.runtime import Runtime
 from agent.settings import Settings, get_settings
 from agent.voice import Voice
-from store import Answer, Call, Turn
-from store.db import session_scope
 from telephony.lines import LineDirectory
 from telephony.rest import TwilioCalls
 from telephony.webhooks import twilio_router
 
 log = logging.getLogger(__name__)
-basic = HTTPBasic(auto_error=False)
-Operator = Annotated[HTTPBasicCredentials | None, Depends(basic)]
 
 
 def create_app(settings: Settings | None = None, *, voice: Voice | None = None) -> FastAPI:
@@ -94,70 +89,8 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
         ready = state["ready"]
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
-    app.add_api_route("/api/calls/{call_sid}", get_call, methods=["GET"])
+    app.include_router(api.router)
     return app
-
-
-def operator(request: Request, credentials: Operator) -> str:
-    """HTTP Basic login for the API (user ``admin``, password ``ANBU_ADMIN_PASSWORD``)."""
-    password: str = request.app.state.admin_password
-    ok = credentials is not None and (
-        secrets.compare_digest(credentials.username.encode(), b"admin")
-        & secrets.compare_digest(credentials.password.encode(), password.encode())
-    )
-    if not ok:
-        raise HTTPException(401, "login required", headers={"WWW-Authenticate": "Basic"})
-    return "admin"
-
-
-LoggedIn = Annotated[str, Depends(operator)]
-
-
-async def get_call(call_sid: str, request: Request, user: LoggedIn) -> dict[str, Any]:
-    """A call's status, outcome, answers and turns."""
-    return await asyncio.to_thread(_call_json, request.app.state.runtime, call_sid)
-
-
-def _call_json(runtime: Runtime, call_sid: str) -> dict[str, Any]:
-    with session_scope(runtime.db) as s:
-        call = s.exec(select(Call).where(Call.call_sid == call_sid)).first()
-        if call is None:
-            raise HTTPException(404, "no such call")
-        turns = s.exec(select(Turn).where(Turn.call_id == call.id).order_by(col(Turn.seq))).all()
-        answers = s.exec(
-            select(Answer).where(Answer.call_id == call.id).order_by(col(Answer.id))
-        ).all()
-        return {
-            "call_sid": call.call_sid,
-            "direction": call.direction,
-            "line": call.line,
-            "script": call.script,
-            "status": call.status,
-            "outcome": call.outcome,
-            "started_at": _iso(call.started_at),
-            "answered_at": _iso(call.answered_at),
-            "ended_at": _iso(call.ended_at),
-            "recording": bool(call.recording_path),
-            "answers": [
-                {"key": a.key, "value": a.value, "raw_text": a.raw_text, "confidence": a.confidence}
-                for a in answers
-            ],
-            "turns": [
-                {
-                    "seq": t.seq,
-                    "speaker": t.speaker,
-                    "kind": t.kind,
-                    "text": t.text,
-                    "started_at": _iso(t.started_at),
-                    "confidence": t.confidence,
-                }
-                for t in turns
-            ],
-        }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _generated_password() -> str:
