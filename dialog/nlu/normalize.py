@@ -28,6 +28,8 @@ _FILLERS = frozenset({"um", "umm", "ummm", "uh", "uhh", "uhhh", "er", "erm", "hm
 
 # Order matters: multi-word back-channels must be folded before single fillers are dropped.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Control characters first: \x00 and \x01 are used as sentinels below.
+    (re.compile(r"[\x00-\x1f\x7f-\x9f]"), " "),
     (re.compile(r"[’‘`´]"), "'"),
     (re.compile(r"\b(\d),(\d{3})\b"), r"\1\2"),
     (re.compile(r"\b([ap])\s?\.\s?m\b\.?"), r"\1m"),
