@@ -135,7 +135,7 @@ class DialogEngine:
         if node.corrects and self._correct(state, node, text, out, cue_needed=False):
             return
         slot = self._slot(node)
-        got = extract(slot, text, today=self._today(state)) if slot else None
+        got = extract(slot, text, today=self._today(state), said=raw) if slot else None
         if slot is not None and got is not None:
             if in_range(slot, got.value, state.vars):
                 self._fill(state, node, slot, got, raw, asr_conf, out)

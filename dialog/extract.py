@@ -28,6 +28,7 @@ _PARTY_CUE = re.compile(
     r"three|four|five|six|seven|eight|nine|ten|\d+)\b|just me|me and)\b"
 )
 _NAME_CUE = re.compile(r"\b(name is|name's|under|it's for|this is|i am|i'm)\b")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,13 @@ def extract(
     *,
     today: dt.date,
     strict: bool = False,
+    said: str | None = None,
 ) -> Extraction | None:
-    """The value of ``slot`` in ``text``, or None. ``strict`` asks for an explicit cue."""
+    """The value of ``slot`` in ``text``, or None. ``strict`` asks for an explicit cue.
+
+    ``text`` is the normalised utterance; ``said`` is the caller's words as heard, which a
+    free-text answer keeps (case, punctuation, every word) so that nothing said is lost.
+    """
     t = slot.type
     if t is SlotType.YES_NO:
         yn = nlu.parse_yes_no(text)
@@ -114,8 +120,11 @@ def extract(
             return None
         result = nlu.get_classifier().classify(text, category_defs(slot))
         return None if result.label is None else Extraction(result.label, result.confidence)
-    # free text: anything said counts, as said
-    return None if strict or not text.strip() else Extraction(text.strip())
+    # free text: anything said counts, as said (control characters aside)
+    if strict or not text.strip():
+        return None
+    as_said = " ".join(_CONTROL.sub(" ", said).split()) if said is not None else ""
+    return Extraction(as_said or text.strip())
 
 
 def extract_dtmf(slot: Slot, digits: str) -> Extraction | None:
