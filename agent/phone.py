@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import WebSocket
 
@@ -27,16 +27,37 @@ from telephony.rest import TwilioCalls
 from telephony.webhooks import CallRefused
 
 log = logging.getLogger(__name__)
-TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+class OutboundCalls(Protocol):
+    """What the campaign side adds to calls Anbu places (implemented in ``campaigns``' glue)."""
+
+    async def stream_parameters(self, params: dict[str, str]) -> dict[str, str]:
+        """Stream parameters (script, person_id, person_name, attempt …) for an answered call."""
+        ...
+
+    async def on_status(self, params: dict[str, str]) -> None:
+        """A status callback for any call (after it was applied to the call record)."""
+        ...
+
+    async def on_call_finished(self, call_sid: str, outcome: str | None) -> None:
+        """The conversation of a call Anbu placed is over, with the dialog's outcome."""
+        ...
 
 
 class PhoneHooks:
     """Implements :class:`telephony.webhooks.CallHooks`."""
 
     def __init__(
-        self, runtime: Runtime, voice: Voice, lines: LineDirectory, rest: TwilioCalls | None
+        self,
+        runtime: Runtime,
+        voice: Voice,
+        lines: LineDirectory,
+        rest: TwilioCalls | None,
+        outbound: OutboundCalls | None = None,
     ) -> None:
         self.runtime, self.voice, self.lines, self.rest = runtime, voice, lines, rest
+        self.outbound = outbound
         self.active: dict[str, CallSession] = {}
         self.results: dict[str, Any] = {}  # last CallResult per call, for benchmarks and tests
         self.accepting = True
@@ -46,8 +67,11 @@ class PhoneHooks:
             raise CallRefused(
                 "Sorry, we can't take your call right now. Please call again shortly."
             )
-        self.runtime.script(line.script)  # an unknown script refuses the call with an apology
-        return {"from": params.get("From", ""), "to": params.get("To", "")}
+        extra = {"from": params.get("From", ""), "to": params.get("To", "")}
+        if params.get("Direction", "").startswith("outbound") and self.outbound is not None:
+            extra.update(await self.outbound.stream_parameters(params))
+        self.runtime.script(extra.get("script", line.script))  # unknown script: apologise
+        return extra
 
     async def on_status(self, params: dict[str, str]) -> None:
         call_sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
@@ -63,6 +87,8 @@ class PhoneHooks:
                 call_store.apply_status_callback(s, call_sid, status, seq)
 
         await asyncio.to_thread(apply)
+        if self.outbound is not None:
+            await self.outbound.on_status(params)
 
     async def on_media_stream(self, websocket: WebSocket, start: StartMessage) -> None:
         params = start.custom_parameters
@@ -112,6 +138,8 @@ class PhoneHooks:
             # Whatever happened (goodbye, hang-up, dropped socket), close the record with
             # everything heard so far; idempotent with the status callback.
             await asyncio.to_thread(session.finish, status="completed")
+            if direction == "outbound" and self.outbound is not None:
+                await self.outbound.on_call_finished(start.call_sid, session.outcome)
 
     async def _end_call(self, call_sid: str, end: CallEnd, handover_number: str) -> None:
         if self.rest is None:

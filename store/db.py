@@ -82,8 +82,12 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent: a current schema is left alone)."""
+def upgrade(engine_or_url: Engine | str | URL, revision: str = "heads") -> None:
+    """Bring the schema up to ``revision`` (idempotent: a current schema is left alone).
+
+    The default is every head, so features developed side by side may each add a migration
+    branching from the same parent; a later merge revision joins them.
+    """
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     try:
         cfg = alembic_config()
