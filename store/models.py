@@ -201,3 +201,165 @@ class StoreLock(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     version: int = 0
+
+
+# ---- Operators and the audit trail (the operator pages and API) -----------------------------
+
+ROLES = frozenset({"admin", "operator"})
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in to the operator pages or the API.
+
+    The table is ``app_user`` because ``user`` is a reserved word in PostgreSQL. Passwords and
+    API tokens are stored only as hashes (see :mod:`store.users`); a disabled user keeps their
+    row so that alerts and audit entries naming them still make sense.
+    """
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    password_hash: str = Field(repr=False)
+    role: str = "operator"
+    created_at: datetime = _ts()
+    disabled: bool = False
+    api_token_hash: str | None = Field(default=None, unique=True, repr=False)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who looked at or exported what, and when: viewing a call or exporting health data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str
+    action: str
+    target: str = ""
+    at: datetime = _ts()
+
+
+# ---- Outbound campaigns ---------------------------------------------------------------------
+#
+# The call-attempts table is the source of truth for outbound dialling: the scheduler's job
+# store only holds a periodic "tick" with no arguments, so a lost or twice-run job changes
+# nothing. An attempt is unique per (campaign, person, window, attempt number), so two planners
+# racing insert it once; it is claimed by moving it out of ``pending`` under a row or write
+# lock, so two dialers racing place it once.
+
+CAMPAIGN_STATES = frozenset({"draft", "running", "paused", "finished"})
+#: pending: waiting for its time; claimed: taken by a dialer, not yet sent to the provider;
+#: dialing: a create request may have reached the provider (reconciled on start-up);
+#: ringing / in_progress: the provider has it; done: settled with an outcome.
+ATTEMPT_STATUSES = frozenset({"pending", "claimed", "dialing", "ringing", "in_progress", "done"})
+IN_FLIGHT_STATUSES = frozenset({"claimed", "dialing", "ringing", "in_progress"})
+ATTEMPT_OUTCOMES = frozenset(
+    {
+        "completed",
+        "no-answer",
+        "busy",
+        "failed",
+        "voicemail",
+        "wrong_person",
+        "opted_out",
+        "expired",
+    }
+)
+DELIVERY_STATUSES = frozenset({"pending", "delivered", "failed"})
+
+
+class Campaign(SQLModel, table=True):
+    """A script called to a list of people on a weekly schedule, with retries and pacing."""
+
+    __tablename__ = "campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    script: str = "wellness_checkin"
+    state: str = "draft"
+    days: str = "mon,tue,wed,thu,fri"  # comma-separated three-letter weekdays
+    window_start: str = "10:00"  # local time in each person's own time zone
+    window_end: str = "12:00"
+    start_date: str | None = None  # ISO date, first day calls may be placed (local)
+    end_date: str | None = None  # ISO date, last day calls may be placed (local)
+    retry_outcomes: str = "no-answer,busy,failed"
+    retry_delay_minutes: int = 30
+    max_attempts_per_window: int = 3
+    calls_per_second: float = 1.0
+    max_concurrent: int = 5
+    unreachable_after: int = 3  # consecutive windows not reached before an alert; 0: never
+    next_dial_at: datetime | None = _opt_ts()  # pacing: the earliest the next call may start
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class CampaignMember(SQLModel, table=True):
+    """A person on a campaign's list, with their run of check-ins nobody answered."""
+
+    __tablename__ = "campaign_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    person_id: int = Field(foreign_key="person.id")
+    consecutive_unreached: int = 0
+    created_at: datetime = _ts()
+
+
+class CallAttempt(SQLModel, table=True):
+    """One dial of one person in one calling window (campaign calls and one-off calls alike)."""
+
+    __tablename__ = "call_attempt"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "person_id", "window_start", "attempt_no"),
+        Index("ix_call_attempt_status_due_at", "status", "due_at"),
+        Index("ix_call_attempt_campaign_id_status", "campaign_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    script: str
+    to_number: str = Field(repr=False)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    window_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempt_no: int = 1
+    status: str = "pending"
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    dial_at: datetime | None = _opt_ts()
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _opt_ts()
+    call_sid: str | None = Field(default=None, unique=True)
+    answered_by: str | None = None
+    outcome: str | None = None
+    error: str | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    finished_at: datetime | None = _opt_ts()
+
+
+class DoNotCall(SQLModel, table=True):
+    """A number an operator or agency said must never be dialled (opt-outs live in opt_out)."""
+
+    __tablename__ = "do_not_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(unique=True, repr=False)
+    reason: str = Field(default="", repr=False)
+    created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """An urgent alert to push to the configured webhook; retried until delivered."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", unique=True)
+    status: str = "pending"
+    tries: int = 0
+    next_try_at: datetime = _ts()
+    last_error: str | None = None
+    created_at: datetime = _ts()
+    delivered_at: datetime | None = _opt_ts()
