@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install  ## Serve on embedded defaults (SQLite, bundled models, local simulated phone)
-	$(BIN)/anbu serve
+	$(BIN)/anbu serve --demo
 
 postgres:  ## The tests use the local PostgreSQL: start it if it is not running
 	@bash infra/ensure-postgres.sh

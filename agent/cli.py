@@ -91,6 +91,9 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     log_level: Annotated[str, typer.Option(help="log level")] = "info",
+    demo: Annotated[
+        bool, typer.Option(help="once ready, phone yourself: a simulated caller books a table")
+    ] = False,
 ) -> None:
     """Run everything in one process: Twilio webhooks, media streams, API."""
     import uvicorn
@@ -107,7 +110,15 @@ def serve(
     typer.echo(f"Anbu serving on http://{host}:{port} — {mode}")
     typer.echo(f"  public URL (what Twilio signs): {settings.public_url}")
     typer.echo("  phone it from another terminal:  .venv/bin/anbu call")
-    uvicorn.run(app_, host=host, port=port, log_level=log_level, ws="websockets")
+    if demo:
+        from agent.simcall import start_demo_call
+
+        start_demo_call(settings, f"http://{_client_host(host)}:{port}", print_to=typer.echo)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level, ws="websockets-sansio")
+
+
+def _client_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
 
 
 @app.command()

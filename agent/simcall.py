@@ -9,10 +9,13 @@ you can read what it said. Both legs are saved as a stereo WAV.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from asr.recognizer import SpeechRecognizer
 from telephony.simulator import AgentUtterance, SimulatedPhone
@@ -133,3 +136,52 @@ async def _perform(
     else:
         show(f"you>   {step}")
         await phone.say(await asyncio.to_thread(caller.speech, step), wait=True)
+
+
+DEMO_LINES = [
+    "Hi, I'd like to book a table for four tomorrow at seven thirty please.",
+    "It's under John Smith.",
+    "Yes, please.",
+    "No, that's all, thank you.",
+]
+
+
+def start_demo_call(settings: Any, server: str, *, print_to: Callable[[str], None]) -> None:
+    """In a background thread: wait until the server is healthy, then phone it once.
+
+    Lets a newcomer see (and hear, in the saved WAV) a whole booking without typing anything.
+    """
+
+    def run() -> None:
+        import httpx
+
+        from asr.recognizer import shared_recognizer
+        from tts.synthesizer import shared_synthesizer
+
+        for _ in range(600):
+            try:
+                if httpx.get(f"{server}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        caller = Caller(
+            shared_synthesizer(settings.piper_voice),
+            shared_recognizer(settings.whisper_model, device=settings.whisper_device),
+        )
+        save_to = settings.data_dir / "demo-call.wav"
+        print_to("--- demo call: a simulated caller phones the agent (transcribed locally) ---")
+        asyncio.run(
+            place_call(
+                server=server,
+                public_url=settings.public_url,
+                token=settings.webhook_token(),
+                caller=caller,
+                steps=DEMO_LINES,
+                show=print_to,
+                save_to=save_to,
+            )
+        )
+        print_to("--- demo call over; the booking is in the database. Call again: anbu call ---")
+
+    threading.Thread(target=run, name="anbu-demo-call", daemon=True).start()
