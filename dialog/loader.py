@@ -78,6 +78,9 @@ def load_script(source: str | Path) -> Script:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScriptError(str(path), None, f"cannot read script: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScriptError(str(path), line, "not UTF-8 text; save the script as UTF-8") from exc
     return parse_script(text, str(path))
 
 
@@ -99,11 +102,38 @@ def parse_script(text: str, file: str = "<script>") -> Script:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        where = ".".join(str(p) for p in loc) or "script"
-        raise ScriptError(file, located.line_of(loc), f"{where}: {err['msg']}") from exc
+        message = _explain(err["type"], loc, err["msg"])
+        loc = _narrow(loc, message, data)
+        raise ScriptError(file, located.line_of(loc), message) from exc
     for path, message in _problems(script):
         raise ScriptError(file, located.line_of(path), message)
     return script
+
+
+def _explain(kind: str, loc: tuple[str | int, ...], msg: str) -> str:
+    """A pydantic error as a script author reads it: where, then what is wrong."""
+    if kind == "extra_forbidden" and loc:
+        parent = ".".join(str(p) for p in loc[:-1]) or "the script"
+        return f"unknown key {loc[-1]!r} in {parent} (a typo?)"
+    where = ".".join(str(p) for p in loc) or "script"
+    return f"{where}: {msg.removeprefix('Value error, ')}"
+
+
+def _narrow(loc: tuple[str | int, ...], message: str, data: Any) -> tuple[str | int, ...]:
+    """Point at the offending key when a mapping-wide check names it ("unknown intent 'x'")."""
+    current = data
+    for part in loc:
+        if not isinstance(current, dict | list):
+            return loc
+        try:
+            current = current[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return loc
+    if isinstance(current, dict):
+        for key in current:
+            if f"{str(key)!r}" in message:
+                return (*loc, str(key))
+    return loc
 
 
 def _conditions(cond: Condition) -> Iterator[Condition]:

@@ -83,4 +83,5 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         out.append(literal)
         if field is not None:
             out.append(speak(lookup(field, values)))
-    return re.sub(r"\s{2,}", " ", "".join(out)).strip()
+    text = re.sub(r"\s{2,}", " ", "".join(out))
+    return re.sub(r"\s+([,.;:?!])", r"\1", text).strip()  # a gap leaves no " ," behind
