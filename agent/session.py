@@ -108,6 +108,13 @@ class CallSession:
         """One caller input: write it, let the dialog answer, write the answer."""
         if self.state is None:
             raise RuntimeError("start() the call before handling input")
+        # PostgreSQL refuses NUL in text; ASR never produces it, but a keypad or test might.
+        user = user.model_copy(
+            update={
+                "text": user.text.replace("\x00", ""),
+                "digits": user.digits.replace("\x00", ""),
+            }
+        )
         with session_scope(self.runtime.db) as s:
             caller = calls.add_turn(
                 s,
