@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from asr.recognizer import SpeechRecognizer, shared_recognizer  # noqa: E402
+from asr.recognizer import SpeechRecognizer, shared_recognizer
 
 ASR_WORKERS = 2
 
