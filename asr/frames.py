@@ -12,9 +12,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipecat.frames.frames import DataFrame, SystemFrame
+from pipecat.frames.frames import DataFrame, SystemFrame, TranscriptionFrame
 
 from asr.transcript import Transcript
+
+
+@dataclass
+class CallerTranscriptionFrame(TranscriptionFrame):
+    """A ``TranscriptionFrame`` whose ``str()`` leaves out what the caller said.
+
+    Pipecat logs every frame it pushes at TRACE level using ``str(frame)``, and the stock
+    ``TranscriptionFrame`` prints its text; callers' answers (names, health remarks) must not
+    reach the logs, so the service emits this subclass. Anything that handles
+    ``TranscriptionFrame`` handles it unchanged.
+    """
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name}(user: {self.user_id}, chars: {len(self.text)}, language: {self.language})"
+        )
 
 
 @dataclass

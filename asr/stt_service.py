@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import Frame, TranscriptionFrame
+from pipecat.frames.frames import Frame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.settings import STTSettings
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 
-from asr.frames import AsrHintsFrame, NoSpeechFrame
+from asr.frames import AsrHintsFrame, CallerTranscriptionFrame, NoSpeechFrame
 from asr.recognizer import SpeechRecognizer
 
 DEFAULT_TTFS_P99_S = 1.0
@@ -36,9 +36,10 @@ DEFAULT_TTFS_P99_S = 1.0
 class AnbuSTTService(SegmentedSTTService):
     """Per-call STT service over a process-wide recogniser.
 
-    Emits, for each utterance, either a finalized ``TranscriptionFrame`` whose ``result`` is the
-    :class:`~asr.transcript.Transcript` (confidence, decode and queue times), or a
-    :class:`~asr.frames.NoSpeechFrame`. Hints for the expected answer are set with
+    Emits, for each utterance, either a finalized ``TranscriptionFrame`` (a
+    :class:`~asr.frames.CallerTranscriptionFrame`, which keeps the text out of logs) whose
+    ``result`` is the :class:`~asr.transcript.Transcript` (confidence, decode and queue times),
+    or a :class:`~asr.frames.NoSpeechFrame`. Hints for the expected answer are set with
     :meth:`set_hints` or an :class:`~asr.frames.AsrHintsFrame` from either direction.
     """
 
@@ -120,7 +121,7 @@ class AnbuSTTService(SegmentedSTTService):
             )
             return
         logger.debug("{}: transcript ({})", self, transcript.metrics())
-        yield TranscriptionFrame(
+        yield CallerTranscriptionFrame(
             transcript.text,
             self._user_id,
             time_now_iso8601(),

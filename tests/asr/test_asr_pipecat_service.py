@@ -18,7 +18,7 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
-from asr.frames import AsrHintsFrame, NoSpeechFrame
+from asr.frames import AsrHintsFrame, CallerTranscriptionFrame, NoSpeechFrame
 from asr.recognizer import SpeechRecognizer
 from asr.stt_service import AnbuSTTService
 from asr.transcript import Transcript
@@ -48,6 +48,8 @@ async def test_speech_becomes_one_finalized_transcription(recognizer: SpeechReco
     frame = transcripts[0]
     assert "four people" in frame.text.lower() or "4 people" in frame.text.lower()
     assert frame.finalized
+    assert isinstance(frame, CallerTranscriptionFrame)
+    assert "people" not in str(frame)
     assert isinstance(frame.result, Transcript)
     assert frame.result.decode_s > 0 and frame.result.queue_wait_s >= 0
     assert 0 < frame.result.confidence <= 1
