@@ -1,0 +1,64 @@
+"""APScheduler 3 wiring: one periodic ``tick`` job, kept in Anbu's own database.
+
+The job store is APScheduler's ``SQLAlchemyJobStore`` on Anbu's engine (table
+``apscheduler_jobs``, created by APScheduler). The job has no arguments at all: it names a
+module-level function that finds this process's runner, so the job store holds no ids of people
+and no health data, and a job run twice or missed is harmless (the attempts table decides).
+Every process that runs the scheduler ticks; claiming makes that safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
+JOB_ID = "anbu-campaign-tick"
+JOBS_TABLE = "apscheduler_jobs"
+
+_tick_functions: list[Callable[[], object]] = []
+
+
+def tick() -> None:
+    """The job APScheduler runs: this process's tick, if one is registered."""
+    for function in list(_tick_functions):
+        try:
+            function()
+        except Exception:
+            log.exception("campaign tick failed")
+
+
+class CampaignScheduler:
+    """Starts and stops the ticking; ``work`` is what one tick does (runner and pusher)."""
+
+    def __init__(self, db: Engine, work: Callable[[], object], interval_s: float = 1.0) -> None:
+        self.work = work
+        self.interval_s = interval_s
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=db, tablename=JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+            timezone="UTC",
+        )
+
+    def start(self) -> None:
+        _tick_functions.append(self.work)
+        self.scheduler.start()
+        self.scheduler.add_job(
+            tick,
+            "interval",
+            seconds=self.interval_s,
+            id=JOB_ID,
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        if self.work in _tick_functions:
+            _tick_functions.remove(self.work)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
