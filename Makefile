@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint typecheck pytest postgres bench clean
+.PHONY: install run test lint typecheck pytest postgres system-packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ run: install  ## Serve on embedded defaults (SQLite, bundled models, local simul
 postgres:  ## The tests use the local PostgreSQL: start it if it is not running
 	@bash infra/ensure-postgres.sh
 
+system-packages:  ## Debian packages the tests use: a second TTS engine, a browser
+	@bash infra/ensure-system-packages.sh espeak-ng chromium
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,7 +36,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install postgres
+pytest: install postgres system-packages
 	$(BIN)/pytest
 
 test: lint typecheck pytest  ## Install, then lint, type-check and run the whole suite
