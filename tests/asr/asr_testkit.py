@@ -25,7 +25,9 @@ from tts.resample import float_to_pcm16, mulaw_to_pcm16, pcm16_to_mulaw
 from tts.voice import bundled_voice
 
 ESPEAK = shutil.which("espeak-ng")
-ESPEAK_MISSING = "espeak-ng CLI not installed (apt-get install -y espeak-ng); second voice skipped"
+ESPEAK_MISSING = (
+    "espeak-ng CLI not installed: run `make system-packages` (apt-get install espeak-ng)"
+)
 
 Pcm = npt.NDArray[np.int16]
 

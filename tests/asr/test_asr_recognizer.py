@@ -7,14 +7,15 @@ import re
 
 import numpy as np
 import pytest
-from asr_testkit import ESPEAK, ESPEAK_MISSING, NOISE_KINDS, noise, phone_line, phone_to_16k, speech
+from asr_testkit import NOISE_KINDS, noise, phone_line, phone_to_16k, speech
 
 from asr.recognizer import SpeechRecognizer
 from asr.transcript import Transcript
 
 VOICES = [
     "piper",
-    pytest.param("espeak", marks=pytest.mark.skipif(ESPEAK is None, reason=ESPEAK_MISSING)),
+    # No skip: `make test` installs espeak-ng; a missing second voice must fail loudly.
+    "espeak",
 ]
 
 FOUR_PEOPLE = r"\b(four|4) people\b"
