@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-__all__ = ["connect_stream", "dial", "hangup", "reject", "say_and_hangup"]
+__all__ = ["connect_stream", "dial", "hangup", "redirect", "reject", "say_and_hangup"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -67,4 +67,15 @@ def reject(reason: str = "busy") -> str:
     """Refuse an inbound call before answering it (the caller hears busy or a rejection tone)."""
     response = VoiceResponse()
     response.reject(reason=reason)
+    return str(response)
+
+
+def redirect(url: str) -> str:
+    """Send the call's next webhook to ``url`` (a draining worker hands a caller to the cluster).
+
+    Twilio posts the call's parameters there, signed for that URL, as if the call had just
+    arrived.
+    """
+    response = VoiceResponse()
+    response.redirect(_clean(url), method="POST")
     return str(response)

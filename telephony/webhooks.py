@@ -41,12 +41,14 @@ class CallRefused(Exception):
     """Raised by :meth:`CallHooks.on_incoming` to turn a call away.
 
     With ``say`` the caller hears it before the hang-up; without, an inbound call is rejected
-    (busy) before it is answered.
+    (busy) before it is answered. ``twiml``, when given, is answered as it is instead (a
+    draining worker's ``<Redirect>`` to another one).
     """
 
-    def __init__(self, say: str | None = None) -> None:
+    def __init__(self, say: str | None = None, *, twiml: str | None = None) -> None:
         super().__init__(say or "call refused")
         self.say = say
+        self.twiml = twiml
 
 
 class CallHooks(Protocol):
@@ -111,7 +113,9 @@ def twilio_router(
         try:
             extra = await hooks.on_incoming(params, line)
         except CallRefused as refused:
-            if refused.say:
+            if refused.twiml:
+                body = refused.twiml
+            elif refused.say:
                 body = twiml.say_and_hangup(refused.say)
             elif params.get("Direction", "inbound") == "inbound":
                 body = twiml.reject()
