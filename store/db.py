@@ -21,13 +21,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATE_LOCK = 0x616E6275  # "anbu": the advisory lock that serialises concurrent upgrades
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -92,6 +93,12 @@ def upgrade(engine_or_url: Engine | str | URL, revision: str = "heads") -> None:
     try:
         cfg = alembic_config()
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Workers of a cluster start together on one database: one migrates, the others
+                # wait here (the lock ends with the transaction) and then find nothing to do.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
+                )
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     finally:
