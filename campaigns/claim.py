@@ -42,7 +42,8 @@ def claim_campaign(db: Engine, campaign_id: int, *, now: dt.datetime, owner: str
             return []
         room = campaign.max_concurrent - attempt_store.in_flight(s, campaign_id)
         step = dt.timedelta(seconds=1 / campaign.calls_per_second)
-        slot = max(campaign.next_dial_at or now, now - dt.timedelta(seconds=1) + step)
+        floor = now - dt.timedelta(seconds=1) + step  # at most one second's worth at once
+        slot = max(campaign.next_dial_at, floor) if campaign.next_dial_at else floor
         budget = 0
         probe = slot
         while probe <= now:
