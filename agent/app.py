@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from agent import api
+from agent import api, campaigns_api
+from agent.outbound import Outbound
 from agent.phone import PhoneHooks
 from agent.runtime import Runtime
 from agent.settings import Settings, get_settings
@@ -53,13 +54,18 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
         )
         warmed = await asyncio.to_thread(loaded.warm, runtime)
         log.info("phrase cache warmed with %d sentences", warmed)
-        hooks_box.append(PhoneHooks(runtime, loaded, lines, rest))
+        outbound = Outbound.create(runtime, loaded, asyncio.get_running_loop())
+        app.state.outbound = outbound
+        hooks_box.append(PhoneHooks(runtime, loaded, lines, rest, outbound=outbound))
         app.state.hooks = hooks_box[0]
         state["ready"] = True
+        if settings.campaigns_enabled:
+            outbound.start()
         try:
             yield
         finally:
             state["ready"] = False
+            await asyncio.to_thread(outbound.stop)
             if rest is not None:
                 await rest.aclose()
 
@@ -90,6 +96,10 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
     app.include_router(api.router)
+    app.include_router(campaigns_api.router)
+    app.include_router(
+        campaigns_api.amd_router(settings.webhook_token, lambda: settings.public_url)
+    )
     return app
 
 

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     # The organisation a wellness check-in calls for
     organisation_name: str = "Sunrise Community Care"
 
+    # Outbound campaigns
+    campaigns_enabled: bool = True  # run the campaign scheduler in this process
+    campaign_tick_secs: float = Field(default=1.0, gt=0.05, description="scheduler period")
+    default_phone_region: str = "US"  # how CSV numbers without a country code are read
+    alert_webhook_url: str = ""  # urgent alerts are POSTed here (empty: not pushed)
+    alert_webhook_secret: SecretStr = SecretStr("")  # HMAC-SHA256 key for X-Anbu-Signature
+    simulated_answers: str = ""  # lines the simulated person says, separated by '|'
+
     # Operator access
     admin_password: SecretStr = SecretStr("")
 

@@ -194,6 +194,7 @@ class Script(_Strict):
     start: str
     voice: Voice = Field(default_factory=Voice)
     context: list[str] = Field(default_factory=list)  # variables the caller of the engine supplies
+    voicemail: str = ""  # template left on an answering machine by an outbound call
     slots: dict[str, Slot] = Field(default_factory=dict)
     intents: dict[str, IntentHandler] = Field(default_factory=dict)
     nodes: dict[str, Node]

@@ -36,7 +36,7 @@ def test_window_edges_and_days() -> None:
 
 
 def test_dst_change_keeps_local_hours() -> None:
-    """US clocks go forward on Sunday 2026-03-08: Monday's 10:00 is 15:00 UTC before, 14:00 after."""
+    """US clocks go forward on Sunday 2026-03-08: Monday 10:00 is 15:00 UTC before, 14:00 after."""
     s = Schedule.parse("mon", "10:00-12:00")
     before = s.window_at(at(2026, 3, 2, 15, 30), "America/New_York")
     after = s.window_at(at(2026, 3, 9, 14, 30), "America/New_York")
