@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -89,6 +90,19 @@ class ControllerConfig:
     barge_in: bool = True
 
 
+@dataclass(frozen=True)
+class Heard:
+    """When one stretch of caller speech (or a key press) began and ended, wall clock."""
+
+    started: dt.datetime
+    ended: dt.datetime
+
+    @classmethod
+    def now(cls) -> Heard:
+        at = dt.datetime.now(dt.UTC)
+        return cls(at, at)
+
+
 @dataclass
 class _Timers:
     silence: asyncio.TimerHandle | None = None
@@ -125,6 +139,10 @@ class CallController(FrameProcessor):
         self._current = TurnTiming()
         self._rate = session.speaking_rate
         self._tasks: set[asyncio.Task[None]] = set()
+        # One entry per VAD segment, consumed by the transcript (or no-speech verdict) it
+        # produces: the ASR answers in order, so the oldest segment is the one transcribed.
+        self._segments: deque[Heard] = deque()
+        self._speech_started: dt.datetime | None = None
         self.greeted_at: float | None = None
         self.started_at: float | None = None
 
@@ -143,22 +161,30 @@ class CallController(FrameProcessor):
             self._current.asr_decode_s = getattr(result, "decode_s", None)
             self._current.asr_queue_s = getattr(result, "queue_wait_s", None)
             confidence = float(getattr(result, "confidence", 1.0) or 1.0)
-            self._respond(UserInput.said(frame.text, confidence=confidence))
+            self._respond(UserInput.said(frame.text, confidence=confidence), self._heard())
             return  # consumed: the transcript never goes further down (nor into any log)
         if isinstance(frame, NoSpeechFrame):
             self._current.transcript = time.monotonic()
-            self._respond(UserInput.silence())
+            self._respond(UserInput.silence(), self._heard())
             return
         if isinstance(frame, InputDTMFFrame):
             self._on_digit(str(frame.button.value))
             return
         if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._speech_started = _wall(frame.timestamp - frame.start_secs)
             self._cancel_silence()
             if self._bot_speaking and self.config.barge_in and not self._ending:
                 await self.broadcast_interruption()  # Twilio `clear`: stop talking, listen
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             now = time.monotonic()
-            self._current = TurnTiming(vad_stop=now, speech_end=now - self._vad_stop_secs)
+            # The VAD decides after ``stop_secs`` of silence (its hangover): speech ended then.
+            hangover = frame.stop_secs or self._vad_stop_secs
+            lag = max(0.0, time.time() - frame.timestamp)
+            self._current = TurnTiming(vad_stop=now - lag, speech_end=now - lag - hangover)
+            ended = _wall(frame.timestamp - hangover)
+            started = min(self._speech_started or ended, ended)
+            self._segments.append(Heard(started, ended))
+            self._speech_started = None
         elif isinstance(frame, BotStartedSpeakingFrame):
             self._bot_speaking = True
             self._cancel_silence()
@@ -185,18 +211,22 @@ class CallController(FrameProcessor):
             self._current = TurnTiming(dialog_done=time.monotonic())
             await self._speak(turn)
 
-    def _respond(self, user: UserInput) -> None:
+    def _heard(self) -> Heard:
+        return self._segments.popleft() if self._segments else Heard.now()
+
+    def _respond(self, user: UserInput, heard: Heard | None = None) -> None:
         self._cancel_silence()
         if self._ending or self._ended:
             return
-        self._spawn(self._step(user))
+        self._spawn(self._step(user, heard or Heard.now()))
 
-    async def _step(self, user: UserInput) -> None:
+    async def _step(self, user: UserInput, heard: Heard) -> None:
         async with self._lock:
             if self._ending or self._ended or self.session.ended:
                 return
-            heard = dt.datetime.now(dt.UTC)
-            turn = await asyncio.to_thread(self.session.handle, user, heard_at=heard)
+            turn = await asyncio.to_thread(
+                self.session.handle, user, heard_at=heard.started, ended_at=heard.ended
+            )
             self._current.dialog_done = time.monotonic()
             await self._speak(turn)
 
@@ -299,3 +329,7 @@ class CallController(FrameProcessor):
         for task in list(self._tasks):
             task.cancel()
         await super().cleanup()
+
+
+def _wall(epoch_s: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC)

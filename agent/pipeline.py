@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import WebSocket
+from loguru import logger
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
@@ -38,6 +41,37 @@ from tts.tts_service import AnbuTTSService
 
 log = logging.getLogger(__name__)
 PIPELINE_RATE = 16000
+
+# What pipecat writes about speech: "Generating TTS [...]", "TTS request: <id> - ...", and every
+# text frame's repr ("text: [...]"). The agent's sentences repeat callers' names and answers.
+_SPOKEN_TEXT = re.compile(
+    r"(?P<head>Generating TTS |text: )\[(?P<text>.*?)\](?=\)|$|,)|(?P<req>TTS request: \S+ - ).*",
+    re.DOTALL,
+)
+_redacting: list[bool] = []
+
+
+def _redact(match: re.Match[str]) -> str:
+    if match.group("req"):
+        return match.group("req") + "(redacted)"
+    return f"{match.group('head')}[{len(match.group('text'))} chars]"
+
+
+def _redact_pipecat_record(record: Any) -> None:
+    if str(record["name"] or "").startswith("pipecat."):
+        record["message"] = _SPOKEN_TEXT.sub(_redact, record["message"])
+
+
+def keep_speech_out_of_logs() -> None:
+    """Strip spoken text from pipecat's log records, for every loguru sink, at every level.
+
+    Pipecat logs what the agent is about to say at DEBUG and text frames at TRACE; those
+    sentences carry callers' names, times and answers. A loguru patcher applies before any
+    sink, so whoever adds a DEBUG sink (an operator, a test) still gets no transcript text.
+    """
+    if not _redacting:
+        logger.configure(patcher=_redact_pipecat_record)
+        _redacting.append(True)
 
 
 @dataclass
@@ -66,6 +100,7 @@ async def run_call(
     on_end: Callable[[CallEnd], Awaitable[None]],
 ) -> CallResult:
     """Run the call until it ends or the socket drops; returns what happened."""
+    keep_speech_out_of_logs()
     serializer = AnbuTwilioSerializer(stream_sid, session.call_sid)
     transport = FastAPIWebsocketTransport(
         websocket=websocket,

@@ -104,8 +104,18 @@ class CallSession:
         self._record_agent(turn, caller_turn_id=None)
         return turn
 
-    def handle(self, user: UserInput, *, heard_at: dt.datetime | None = None) -> Turn:
-        """One caller input: write it, let the dialog answer, write the answer."""
+    def handle(
+        self,
+        user: UserInput,
+        *,
+        heard_at: dt.datetime | None = None,
+        ended_at: dt.datetime | None = None,
+    ) -> Turn:
+        """One caller input: write it, let the dialog answer, write the answer.
+
+        ``heard_at`` and ``ended_at`` are when the caller started and stopped speaking (or
+        pressed the keys); without them the turn is stamped with the time it was written.
+        """
         if self.state is None:
             raise RuntimeError("start() the call before handling input")
         # PostgreSQL refuses NUL in text; ASR never produces it, but a keypad or test might.
@@ -124,6 +134,7 @@ class CallSession:
                 text=user.text if user.kind.value == "text" else user.digits,
                 confidence=user.confidence,
                 started_at=heard_at,
+                ended_at=ended_at or heard_at,
             )
             caller_turn_id = caller.id
         turn = self.engine.step(self.state, user)
