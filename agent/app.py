@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from agent import api, campaigns_api
+from agent import api, campaigns_api, web
+from agent.auth import bootstrap_first_admin
 from agent.outbound import Outbound
 from agent.phone import PhoneHooks
 from agent.runtime import Runtime
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
         if settings.twilio_configured
         else None
     )
-    admin_password = settings.admin_password.get_secret_value() or _generated_password()
+    bootstrap_first_admin(runtime.db, settings)
     hooks_box: list[PhoneHooks] = []
 
     @asynccontextmanager
@@ -69,9 +69,17 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
             if rest is not None:
                 await rest.aclose()
 
-    app = FastAPI(title="Anbu", version="0.1.0", lifespan=lifespan)
+    # No public /docs, /redoc or /openapi.json: Swagger UI loads from a CDN, and the schema is
+    # served behind login at /api/openapi.json (agent.web.apidocs).
+    app = FastAPI(
+        title="Anbu",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.runtime = runtime
-    app.state.admin_password = admin_password
 
     class _LazyHooks:
         """The router is built before the models load; calls arrive only after."""
@@ -100,11 +108,5 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
     app.include_router(
         campaigns_api.amd_router(settings.webhook_token, lambda: settings.public_url)
     )
+    web.install(app, settings)
     return app
-
-
-def _generated_password() -> str:
-    password = secrets.token_urlsafe(12)
-    # Printed once so the operator can log in; never written to a log file.
-    print(f"ANBU_ADMIN_PASSWORD is not set; this run's operator password: {password}", flush=True)
-    return password

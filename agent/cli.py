@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from agent.cli_campaign import campaign_app
+from agent.cli_users import users_app
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -17,6 +18,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 app = typer.Typer(help="Anbu: an open-source AI phone agent.", no_args_is_help=True)
 scripts_app = typer.Typer(help="Dialog scripts.", no_args_is_help=True)
 app.add_typer(scripts_app, name="scripts")
+app.add_typer(users_app, name="users")
 app.add_typer(campaign_app, name="campaign")
 
 

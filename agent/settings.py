@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     simulated_answers: str = ""  # lines the simulated person says, separated by '|'
 
     # Operator access
-    admin_password: SecretStr = SecretStr("")
+    admin_password: SecretStr = SecretStr("")  # the first admin's, used only while no user exists
+    session_secret: SecretStr = SecretStr("")  # empty: a random key kept in data_dir
+    session_idle_minutes: int = Field(default=30, ge=1, description="idle logout")
+    cookie_secure: bool | None = None  # None: Secure cookies when public_url is https
 
     # Telephony
     public_url: str = "http://127.0.0.1:8000"
@@ -87,6 +90,27 @@ class Settings(BaseSettings):
     @property
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry ``Secure``: on for an https public URL unless set explicitly
+        (off only makes sense for plain-HTTP localhost)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    def resolved_session_secret(self) -> bytes:
+        """The key session cookies are signed with: the setting, or a random one kept (0600)
+        in the data folder so that sessions survive a restart."""
+        configured = self.session_secret.get_secret_value()
+        if configured:
+            return configured.encode()
+        path = self.data_dir / "session-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @property
     def twilio_configured(self) -> bool:

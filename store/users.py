@@ -23,7 +23,7 @@ from store.models import ROLES, User
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
-TOKEN_PREFIX = "anbu_"  # recognisable in a leaked config file or a secret scanner
+TOKEN_PREFIX = "anbu_"  # noqa: S105 (a prefix, not a secret): recognisable in a leaked config file or a secret scanner
 
 # Verified against when the username is unknown, so that timing does not reveal which users exist.
 _DUMMY_HASH = (
