@@ -17,6 +17,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from store.db import session_scope
+from store.locks import take_lock
+
 log = logging.getLogger(__name__)
 JOB_ID = "anbu-campaign-tick"
 JOBS_TABLE = "apscheduler_jobs"
@@ -37,16 +40,19 @@ class CampaignScheduler:
     """Starts and stops the ticking; ``work`` is what one tick does (runner and pusher)."""
 
     def __init__(self, db: Engine, work: Callable[[], object], interval_s: float = 1.0) -> None:
+        self.db = db
         self.work = work
         self.interval_s = interval_s
+        self.jobstore = SQLAlchemyJobStore(engine=db, tablename=JOBS_TABLE)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=db, tablename=JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
             executors={"default": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
             timezone="UTC",
         )
 
     def start(self) -> None:
+        self._create_table()
         _tick_functions.append(self.work)
         self.scheduler.start()
         self.scheduler.add_job(
@@ -56,6 +62,13 @@ class CampaignScheduler:
             id=JOB_ID,
             replace_existing=True,
         )
+
+    def _create_table(self) -> None:
+        """Create APScheduler's table under a lock: two processes starting together would both
+        see it missing and the second CREATE would fail (PostgreSQL)."""
+        with session_scope(self.db) as s:
+            take_lock(s, "apscheduler-ddl")
+            self.jobstore.jobs_t.create(s.connection(), checkfirst=True)
 
     def shutdown(self) -> None:
         if self.work in _tick_functions:

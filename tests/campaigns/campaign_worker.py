@@ -52,8 +52,9 @@ def main() -> None:
         while True:
             time.sleep(0.3)
             with session_scope(engine) as s:
-                left = attempt_store.with_status(s, ["pending", "claimed", "dialing"])
-            if not left:
+                planned = attempt_store.with_status(s, ["pending", "claimed", "dialing", "ringing"])
+                left = [a for a in planned if a.status != "ringing"]
+            if planned and not left:  # a campaign is planned in one transaction
                 break
     finally:
         scheduler.shutdown()
