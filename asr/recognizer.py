@@ -6,6 +6,15 @@ runs in a small thread pool owned by the recogniser: the pool's size (``asr_work
 many decodes run at once, which keeps a burst of callers from starving each other or the event
 loop that carries everyone's audio. CTranslate2 releases the GIL while it decodes, and the model
 gets one CTranslate2 worker per pool thread so the decodes really do run in parallel.
+
+Two capacity levers (see ``docs/benchmarks.md`` for what each bought):
+
+* ``max_batch`` > 1 gathers utterances that arrive within ``batch_wait_s`` of each other into one
+  encode/generate (:mod:`asr.batcher`, :mod:`asr.decoder`). That is what a GPU needs; on a
+  2-core CPU a batch costs as much as its utterances one by one, so CPU defaults to 1.
+* ``window_s`` > 0 encodes the utterance rounded up to a multiple of ``window_s`` seconds instead
+  of Whisper's fixed 30-second window, cutting the encoder's cost several-fold. It changes what
+  tiny.en writes (it tends to repeat a short answer, which is collapsed) and is off by default.
 """
 
 from __future__ import annotations
@@ -20,13 +29,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
 from faster_whisper import WhisperModel
 from loguru import logger
 
 from asr.audio import WHISPER_RATE, AudioInput, to_whisper_audio
+from asr.batcher import MicroBatcher
+from asr.decoder import (
+    FULL_WINDOW_FRAMES,
+    DecodedSegment,
+    DecodeJob,
+    WhisperDecoder,
+    collapse_loop,
+    compression_ratio,
+)
 from asr.guard import noise_reason
 from asr.hints import build_prompt
-from asr.model import pick_device, resolve_model_path
+from asr.model import default_max_batch, pick_device, resolve_model_path
 from asr.transcript import Transcript
 
 
@@ -48,12 +68,16 @@ class RecognizerStats:
         peak_in_flight: Most decodes ever running at once.
         waiting: Async requests submitted but not yet started.
         completed: Decodes finished (successfully or not).
+        batches: Model calls made through the batcher (0 when batching is off).
+        peak_batch: Most utterances decoded in one model call.
     """
 
     in_flight: int
     peak_in_flight: int
     waiting: int
     completed: int
+    batches: int = 0
+    peak_batch: int = 1
 
 
 class SpeechRecognizer:
@@ -70,22 +94,35 @@ class SpeechRecognizer:
         device: str = "auto",
         workers: int = 2,
         cpu_threads: int = 0,
+        window_s: float = 0.0,
+        max_batch: int = 0,
+        batch_wait_s: float = 0.015,
     ) -> None:
         """Load the model.
 
         Args:
             model: The ``whisper_model`` setting: empty for the bundled tiny.en, else a folder.
             device: The ``whisper_device`` setting: ``auto``, ``cpu`` or ``cuda``.
-            workers: Most decodes at once (``asr_workers``); also the size of the thread pool.
+            workers: Most decodes (or batches) at once (``asr_workers``); the pool's size.
             cpu_threads: Threads per decode; 0 shares the machine's cores among the workers,
                 which on 2 cores gave the best throughput for 4 concurrent requests.
+            window_s: 0 for Whisper's full 30 s window; else encode the utterance rounded up
+                to a multiple of this many seconds (faster, changes output: measure first).
+            max_batch: Most utterances per model call on the async path; 0 picks by device
+                (1 on CPU, where batching buys nothing; 16 on CUDA).
+            batch_wait_s: How long the first utterance of a batch waits for others to join.
         """
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
+        if window_s < 0 or max_batch < 0 or batch_wait_s < 0:
+            raise ValueError("window_s, max_batch and batch_wait_s must not be negative")
         self.model_path = resolve_model_path(model)
         self.device, self.compute_type = pick_device(device)
         self.workers = workers
+        self.window_s = window_s
+        self.max_batch = max_batch or default_max_batch(self.device)
         threads = cpu_threads or max(1, (os.cpu_count() or 1) // workers)
+        self.cpu_threads = threads
         started = time.perf_counter()
         self._model = WhisperModel(
             self.model_path,
@@ -103,7 +140,19 @@ class SpeechRecognizer:
             threads,
             time.perf_counter() - started,
         )
+        self._decoder = WhisperDecoder(self._model)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr")
+        self._batcher: MicroBatcher[_BatchItem, Transcript] | None = (
+            MicroBatcher(
+                self._decode_batch,
+                workers=workers,
+                max_batch=self.max_batch,
+                max_wait_s=batch_wait_s,
+                name="asr-batch",
+            )
+            if self.max_batch > 1
+            else None
+        )
         self._lock = threading.Lock()
         self._in_flight = 0
         self._peak = 0
@@ -120,8 +169,19 @@ class SpeechRecognizer:
     @property
     def stats(self) -> RecognizerStats:
         """A snapshot of the concurrency counters."""
+        batcher = self._batcher
+        batches = batcher.batches if batcher is not None else 0
+        peak_batch = batcher.peak_batch if batcher is not None else 1
+        waiting = batcher.waiting if batcher is not None else 0
         with self._lock:
-            return RecognizerStats(self._in_flight, self._peak, self._waiting, self._completed)
+            return RecognizerStats(
+                self._in_flight,
+                self._peak,
+                self._waiting + waiting,
+                self._completed,
+                batches,
+                max(1, peak_batch),
+            )
 
     def transcribe(
         self,
@@ -147,9 +207,12 @@ class SpeechRecognizer:
         samples = to_whisper_audio(audio, sample_rate)
         duration = samples.size / WHISPER_RATE
         if samples.size == 0:
-            return Transcript("", 0.0, 1.0, -math.inf, 0.0, 0.0, 0.0, True, "empty")
+            return _empty()
         prompt = build_prompt(hints)
         max_tokens = token_budget(duration)
+        if samples.size <= FULL_WINDOW_FRAMES * (WHISPER_RATE // 100):
+            item = self._item(samples, prompt, max_tokens, beam_size)
+            return self._decode_batch([item])[0]
         with self._lock:
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
@@ -189,7 +252,22 @@ class SpeechRecognizer:
         hints: Sequence[str] = (),
         beam_size: int = 1,
     ) -> Transcript:
-        """:meth:`transcribe` on the recogniser's bounded pool, with the queue wait recorded."""
+        """:meth:`transcribe` on the recogniser's bounded pool, with the queue wait recorded.
+
+        With batching on (``max_batch`` > 1), utterances of up to 30 s go through the batcher
+        and may share one model call with other calls' utterances; ``decode_s`` is then the
+        batch's time.
+        """
+        if self._batcher is not None:
+            samples = to_whisper_audio(audio, sample_rate)
+            duration = samples.size / WHISPER_RATE
+            if samples.size == 0:
+                return _empty()
+            if samples.size <= FULL_WINDOW_FRAMES * (WHISPER_RATE // 100):
+                item = self._item(samples, build_prompt(hints), token_budget(duration), beam_size)
+                key = (item.job.features.shape[-1], len(item.job.prompt), beam_size)
+                result, waited = await asyncio.wrap_future(self._batcher.submit(key, item))
+                return replace(result, queue_wait_s=waited)
         loop = asyncio.get_running_loop()
         submitted = time.perf_counter()
         started_at: list[float] = []
@@ -210,10 +288,71 @@ class SpeechRecognizer:
                     self._waiting -= 1
         return replace(result, queue_wait_s=started_at[0] - submitted)
 
+    def _item(
+        self, samples: npt.NDArray[np.float32], prompt: str | None, max_tokens: int, beam: int
+    ) -> _BatchItem:
+        """A decode job for up to 30 s of 16 kHz audio (features computed here, off the model)."""
+        job = DecodeJob(
+            self._decoder.features(samples, self.window_s),
+            self._decoder.prompt(prompt),
+            max_tokens,
+        )
+        return _BatchItem(job, samples.size / WHISPER_RATE, beam)
+
+    def _decode_batch(self, items: Sequence[_BatchItem]) -> list[Transcript]:
+        """One model call for ``items`` (same window, prompt length and beam), counted as one
+        decode in flight; each transcript goes through the noise guard on its own."""
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+        started = time.perf_counter()
+        try:
+            segments = self._decoder.decode([i.job for i in items], beam_size=items[0].beam)
+        finally:
+            decode_s = time.perf_counter() - started
+            with self._lock:
+                self._in_flight -= 1
+                self._completed += len(items)
+        short = self.window_s > 0
+        return [
+            _summarise(
+                [_collapsed(seg) if short else seg],
+                item.duration_s,
+                decode_s,
+                item.job.max_new_tokens,
+            )
+            for item, seg in zip(items, segments, strict=True)
+        ]
+
     def close(self) -> None:
         """Stop the worker threads once queued decodes finish; the model is freed with the
         object."""
+        if self._batcher is not None:
+            self._batcher.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchItem:
+    job: DecodeJob
+    duration_s: float
+    beam: int
+
+
+def _empty() -> Transcript:
+    return Transcript("", 0.0, 1.0, -math.inf, 0.0, 0.0, 0.0, True, "empty")
+
+
+def _collapsed(seg: DecodedSegment) -> DecodedSegment:
+    """A short-window decode with its repetition loop folded to one copy (see
+    :func:`asr.decoder.collapse_loop`); a loop that was folded no longer reads as hitting the
+    token cap, but keeps its scores."""
+    text = collapse_loop(seg.text)
+    if text == seg.text:
+        return seg
+    return replace(
+        seg, text=text, tokens=seg.tokens[:1], compression_ratio=compression_ratio(text.strip())
+    )
 
 
 def token_budget(duration_s: float) -> int:
