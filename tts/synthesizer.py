@@ -9,20 +9,25 @@ as it is ready, so the caller hears the first sentence while the next is still b
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import onnxruntime
 import soxr
 from loguru import logger
-from piper import PiperVoice, SynthesisConfig
+from piper import PiperConfig, PiperVoice, SynthesisConfig
+from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
 from tts.cache import PhraseCache
 from tts.resample import float_to_pcm16
+from tts.runtime import pick_providers, session_options
 from tts.sentences import split_sentences
 from tts.voice import resolve_voice, voice_id
 
@@ -55,7 +60,14 @@ class SpeechSynthesizer:
     """
 
     def __init__(
-        self, voice: str = "", *, workers: int = 2, volume: float = 0.9, use_cuda: bool = False
+        self,
+        voice: str = "",
+        *,
+        workers: int = 2,
+        volume: float = 0.9,
+        use_cuda: bool = False,
+        device: str = "cpu",
+        intra_op_threads: int = 1,
     ) -> None:
         """Load the voice.
 
@@ -64,14 +76,19 @@ class SpeechSynthesizer:
             workers: Sentences synthesised at once across all calls.
             volume: Peak level after Piper's per-sentence normalisation; below 1.0 leaves
                 headroom for the resampler's overshoot.
-            use_cuda: Run the ONNX model on a GPU.
+            use_cuda: Run the ONNX model on a GPU (the same as ``device="cuda"``).
+            device: ``cpu``, ``cuda`` or ``auto`` (CUDA when onnxruntime offers it).
+            intra_op_threads: onnxruntime threads per sentence; 1 (no spinning) keeps Piper
+                from taking every core from Whisper and the calls' audio (see
+                :mod:`tts.runtime`); 0 is onnxruntime's default of one per core.
         """
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         model_path, config_path = resolve_voice(voice)
         self.model_path = model_path
         self.voice_id = voice_id(model_path)
-        self._voice = PiperVoice.load(model_path, config_path=config_path, use_cuda=use_cuda)
+        self.providers = pick_providers("cuda" if use_cuda else device)
+        self._voice = _load_voice(model_path, config_path, self.providers, intra_op_threads)
         self.sample_rate: int = int(self._voice.config.sample_rate)
         self._base_length_scale = float(self._voice.config.length_scale)
         self._volume = volume
@@ -186,6 +203,26 @@ class SpeechSynthesizer:
     def close(self) -> None:
         """Stop the worker threads once queued sentences finish."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_voice(
+    model_path: str,
+    config_path: str,
+    providers: list[str | tuple[str, dict[str, str]]],
+    intra_op_threads: int,
+) -> PiperVoice:
+    """``PiperVoice.load`` with our own onnxruntime session (threads, spinning, providers)."""
+    with open(config_path, encoding="utf-8") as file:
+        config = PiperConfig.from_dict(json.load(file))
+    session = onnxruntime.InferenceSession(
+        model_path, sess_options=session_options(intra_op_threads), providers=providers
+    )
+    return PiperVoice(
+        config=config,
+        session=session,
+        espeak_data_dir=Path(ESPEAK_DATA_DIR),
+        download_dir=Path.cwd(),
+    )
 
 
 _shared: dict[tuple[str, int], SpeechSynthesizer] = {}
