@@ -16,18 +16,16 @@ from fastapi.staticfiles import StaticFiles
 
 from agent.auth import AuthConfig, LoginRequired
 from agent.settings import Settings
-from agent.web import (
-    alerts_pages,
-    apidocs,
-    calls_pages,
-    campaign_pages,
-    dashboard,
-    login,
-    people_pages,
-    reservation_pages,
-    users_pages,
-)
+from agent.web.alerts_pages import router as alerts_router
+from agent.web.apidocs import router as apidocs_router
+from agent.web.calls_pages import router as calls_router
+from agent.web.campaign_pages import router as campaigns_router
+from agent.web.dashboard import router as dashboard_router
+from agent.web.login import router as login_router
+from agent.web.people_pages import router as people_router
+from agent.web.reservation_pages import router as reservations_router
 from agent.web.security import SecurityHeadersMiddleware
+from agent.web.users_pages import router as users_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static"
@@ -44,15 +42,15 @@ def install(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse(f"/login?next={quote(exc.next_url, safe='')}", status_code=303)
 
     app.add_exception_handler(LoginRequired, to_login)
-    for module in (
-        login,
-        dashboard,
-        calls_pages,
-        alerts_pages,
-        people_pages,
-        reservation_pages,
-        campaign_pages,
-        users_pages,
-        apidocs,
+    for router in (
+        login_router,
+        dashboard_router,
+        calls_router,
+        alerts_router,
+        people_router,
+        reservations_router,
+        campaigns_router,
+        users_router,
+        apidocs_router,
     ):
-        app.include_router(module.router)
+        app.include_router(router)

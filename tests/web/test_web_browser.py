@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from webkit import ADMIN_PASSWORD, make_app, write_wav
 
 from agent.session import CallSession
+from campaigns import manage
 from dialog.types import UserInput
 from store import calls, people, reservations, session_scope
 
@@ -130,6 +131,8 @@ def _seed(app: FastAPI) -> str:
                 capacity=runtime.settings.capacity,
                 booking_minutes=runtime.settings.booking_minutes,
             )
+    spec = manage.CampaignSpec(name="Weekly check-ins", days="mon,thu", window="10:00-12:00")
+    manage.create(runtime.db, spec, "name,phone\nMr Lee,+12025550142\nMrs Park,+12025550143\n")
     return "CAbrowser1"
 
 
@@ -171,7 +174,12 @@ def page(browser: Browser, live: tuple[str, str, int]) -> Iterator[Page]:
     context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     dialogs: list[str] = []
-    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
     pg.dialogs = dialogs  # type: ignore[attr-defined]
     yield pg
     context.close()
@@ -256,3 +264,12 @@ def test_person_and_reservation_pages(page: Page, live: tuple[str, str, int]) ->
     _shot(page, "reservations")
     page.goto("/api/docs")
     expect(page.locator("table.api")).to_contain_text("/api/calls/{call_sid}")
+
+
+def test_campaign_pages(page: Page) -> None:
+    page.goto("/campaigns")
+    page.click("text=Weekly check-ins")
+    expect(page.locator("dl.facts")).to_contain_text("mon,thu")
+    page.click("button[value=start]")
+    expect(page.locator("h1 .badge")).to_have_text("running")
+    _shot(page, "campaign")
