@@ -77,18 +77,11 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-def _configure_logging(level: str) -> None:
-    """Plain logging for Anbu; pipecat's loguru at INFO at most (it logs spoken text at DEBUG)."""
-    import logging
-    import sys
+def _configure_logging(level: str, *, json_format: bool = False) -> None:
+    """One format for Anbu, uvicorn and pipecat (loguru held at INFO: it logs text at DEBUG)."""
+    from agent.logs import configure_logging
 
-    from loguru import logger
-
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logger.remove()
-    logger.add(sys.stderr, level=max(logger.level(level.upper()).no, logger.level("INFO").no))
+    configure_logging(level, json_format=json_format)
 
 
 @app.command()
@@ -100,26 +93,51 @@ def serve(
         bool, typer.Option(help="once ready, phone yourself: a simulated caller books a table")
     ] = False,
 ) -> None:
-    """Run everything in one process: Twilio webhooks, media streams, API."""
+    """Run everything in one process: Twilio webhooks, media streams, API.
+
+    SIGTERM drains (no new calls, the ones in progress finish, then exit 0): see agent/drain.py.
+    """
     import uvicorn
 
-    from agent.app import create_app
     from agent.settings import get_settings
 
-    _configure_logging(log_level)
     settings = get_settings()
+    # Before importing the app: pipecat logs a banner when it is first imported.
+    _configure_logging(log_level, json_format=settings.log_format == "json")
+    from agent.app import create_app
+    from agent.drain import DrainingServer
+
     app_ = create_app(settings)
     mode = (
         "Twilio" if settings.twilio_configured else "local simulated phone (no Twilio credentials)"
     )
-    typer.echo(f"Anbu serving on http://{host}:{port} — {mode}")
-    typer.echo(f"  public URL (what Twilio signs): {settings.public_url}")
-    typer.echo("  phone it from another terminal:  .venv/bin/anbu call")
+    if settings.log_format == "json":  # production: every line on the log stream is JSON
+        import logging
+
+        logging.getLogger("agent.cli").info(
+            "serving on %s:%d (%s), public URL %s", host, port, mode, settings.public_url
+        )
+    else:
+        typer.echo(f"Anbu serving on http://{host}:{port} — {mode}")
+        typer.echo(f"  public URL (what Twilio signs): {settings.public_url}")
+        typer.echo("  phone it from another terminal:  .venv/bin/anbu call")
     if demo:
         from agent.simcall import start_demo_call
 
         start_demo_call(settings, f"http://{_client_host(host)}:{port}", print_to=typer.echo)
-    uvicorn.run(app_, host=host, port=port, log_level=log_level, ws="websockets-sansio")
+    config = uvicorn.Config(
+        app_,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=None,  # keep agent.logs' format (JSON in production)
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=10,  # after the drain: only stragglers past its timeout remain
+    )
+    server = DrainingServer(
+        config, start_drain=lambda: app_.state.drain.run(getattr(app_.state, "hooks", None))
+    )
+    server.run()
 
 
 def _client_host(host: str) -> str:

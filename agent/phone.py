@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from fastapi import WebSocket
 
 from agent.controller import CallEnd, ControllerConfig
+from agent.drain import draining_refusal
+from agent.logs import bind_call, set_call_id
 from agent.pipeline import PipelineOptions, run_call
 from agent.runtime import Runtime
 from agent.session import CallSession
@@ -24,9 +28,11 @@ from telephony import twiml
 from telephony.lines import Line, LineDirectory
 from telephony.media import StartMessage
 from telephony.rest import TwilioCalls
-from telephony.webhooks import CallRefused
 
 log = logging.getLogger(__name__)
+
+#: Told about every finished call: (direction, the dialog's outcome, the CallResult or None).
+CallListener = Callable[[str, str | None, Any], None]
 
 
 class OutboundCalls(Protocol):
@@ -60,17 +66,19 @@ class PhoneHooks:
         self.outbound = outbound
         self.active: dict[str, CallSession] = {}
         self.results: dict[str, Any] = {}  # last CallResult per call, for benchmarks and tests
-        self.accepting = True
+        self.accepting = True  # False while draining (agent.drain)
+        self.answered: dict[str, float] = {}  # call_sid → when its TwiML went out (drain waits)
+        self.listeners: list[CallListener] = []  # metrics
 
     async def on_incoming(self, params: dict[str, str], line: Line) -> dict[str, str]:
         if not self.accepting:
-            raise CallRefused(
-                "Sorry, we can't take your call right now. Please call again shortly."
-            )
+            raise draining_refusal(self.runtime.settings.drain_redirect_url)
         extra = {"from": params.get("From", ""), "to": params.get("To", "")}
         if params.get("Direction", "").startswith("outbound") and self.outbound is not None:
             extra.update(await self.outbound.stream_parameters(params))
         self.runtime.script(extra.get("script", line.script))  # unknown script: apologise
+        if call_sid := params.get("CallSid", ""):
+            self.answered[call_sid] = time.monotonic()
         return extra
 
     async def on_status(self, params: dict[str, str]) -> None:
@@ -91,6 +99,11 @@ class PhoneHooks:
             await self.outbound.on_status(params)
 
     async def on_media_stream(self, websocket: WebSocket, start: StartMessage) -> None:
+        with bind_call(start.call_sid):  # every log record of this call names it
+            await self._media_stream(websocket, start)
+
+    async def _media_stream(self, websocket: WebSocket, start: StartMessage) -> None:
+        self.answered.pop(start.call_sid, None)
         params = start.custom_parameters
         settings = self.runtime.settings
         script = params.get("script", "reservation")
@@ -109,6 +122,8 @@ class PhoneHooks:
             person_name=params.get("person_name", ""),
         )
         self.active[start.call_sid] = session
+        set_call_id(session.call_id)
+        log.info("call started: %s %s, %d active", direction, script, len(self.active))
         recordings = settings.resolved_recordings_dir if settings.record_calls else None
         options = PipelineOptions(
             vad_stop_secs=settings.vad_stop_secs,
@@ -121,6 +136,7 @@ class PhoneHooks:
                 start.call_sid, end, line.handover_number or settings.handover_number
             )
 
+        result = None
         try:
             result = await run_call(
                 websocket,
@@ -138,6 +154,12 @@ class PhoneHooks:
             # Whatever happened (goodbye, hang-up, dropped socket), close the record with
             # everything heard so far; idempotent with the status callback.
             await asyncio.to_thread(session.finish, status="completed")
+            log.info("call ended: outcome %s", session.outcome)
+            for listener in self.listeners:
+                try:
+                    listener(direction, session.outcome, result)
+                except Exception:
+                    log.exception("call listener failed")
             if direction == "outbound" and self.outbound is not None:
                 await self.outbound.on_call_finished(start.call_sid, session.outcome)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
     # Conversation timing
     vad_stop_secs: float = Field(default=0.4, gt=0.05, le=2.0)
     silence_timeout_secs: float = Field(default=6.0, gt=0.5)
+
+    # Operations (infra/README.md): logs, metrics, graceful drain
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, with call ids
+    metrics_token: SecretStr = SecretStr("")  # set: /metrics wants "Authorization: Bearer …"
+    drain_timeout_secs: float = Field(default=600.0, ge=0)  # SIGTERM: longest wait for calls
+    drain_redirect_url: str = ""  # SIGTERM: new calls <Redirect> here (the cluster's voice URL)
+    warm_phrase_cache: bool = True  # false: start faster, first prompts synthesised on demand
 
     @property
     def resolved_database_url(self) -> str:
