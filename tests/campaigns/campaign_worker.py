@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
-from campaigns.dialer import TwilioDialer  # noqa: E402
-from campaigns.runner import CampaignRunner, RunnerConfig  # noqa: E402
-from campaigns.scheduler import CampaignScheduler  # noqa: E402
-from store import attempts as attempt_store  # noqa: E402
-from store.db import make_engine, session_scope  # noqa: E402
+from campaigns.dialer import TwilioDialer
+from campaigns.runner import CampaignRunner, RunnerConfig
+from campaigns.scheduler import CampaignScheduler
+from store import attempts as attempt_store
+from store.db import make_engine, session_scope
 
 
 class OffsetClock:

@@ -59,7 +59,7 @@ def test_kill_mid_campaign_and_restart(
     assert "dialing" in stuck  # the crash really left an attempt in the ambiguous state
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
     second = spawn(db_url, fake_twilio, "sole")
-    out, err = second.communicate(timeout=120)
+    _out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert sorted(c.to for c in fake_twilio.creates) == sorted(numbers)  # each exactly once
     rows = settled(engine)
