@@ -91,7 +91,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaign.id"], name="fk_call_attempt_campaign_id_campaign"
         ),
-        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name="fk_call_attempt_person_id_person"),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name="fk_call_attempt_person_id_person"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_call_attempt"),
         sa.UniqueConstraint("call_sid", name="uq_call_attempt_call_sid"),
         sa.UniqueConstraint(
@@ -103,9 +105,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_call_attempt_status_due_at", "call_attempt", ["status", "due_at"])
-    op.create_index(
-        "ix_call_attempt_campaign_id_status", "call_attempt", ["campaign_id", "status"]
-    )
+    op.create_index("ix_call_attempt_campaign_id_status", "call_attempt", ["campaign_id", "status"])
     op.create_table(
         "do_not_call",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -125,7 +125,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(), nullable=True),
         _ts("created_at"),
         _ts("delivered_at", nullable=True),
-        sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], name="fk_webhook_delivery_alert_id_alert"),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alert.id"], name="fk_webhook_delivery_alert_id_alert"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_delivery"),
         sa.UniqueConstraint("alert_id", name="uq_webhook_delivery_alert_id"),
     )
