@@ -267,6 +267,8 @@ class CampaignRunner:
             touched = attempt.claimed_at or attempt.updated_at
             if stale_only and touched > cutoff:
                 continue
+            if stale_only and attempt.status in ("ringing", "in_progress"):
+                continue  # live calls settle by callbacks; polling them every tick would flood
             count += self._reconcile_one(attempt, now)
         return count
 
