@@ -32,6 +32,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from agent.settings import Settings
 from store import users
@@ -287,14 +288,18 @@ def bootstrap_first_admin(engine: Engine, settings: Settings) -> None:
 
     Without the setting a random password is generated and printed once (never logged).
     """
-    with session_scope(engine) as s:
-        if users.count_users(s) > 0:
-            return
-        password = settings.admin_password.get_secret_value()
-        generated = not password
-        if generated:
-            password = secrets.token_urlsafe(12)
-        users.ensure_first_admin(s, password)
+    password = settings.admin_password.get_secret_value()
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    try:
+        with session_scope(engine) as s:
+            if users.count_users(s) > 0:
+                return
+            users.ensure_first_admin(s, password)
+    except IntegrityError:
+        # Several workers started on a fresh database at once: another one made the admin.
+        return
     if generated:
         print(
             f"No operator accounts yet and ANBU_ADMIN_PASSWORD is not set: created user 'admin' "
