@@ -195,6 +195,10 @@ def run_level(n: int, live: Any, speech: dict[int, list[bytes]], args: argparse.
         "asr_queue_p95_s": pct(queue, 95),
         "asr_decode_p50_s": pct(decode, 50),
         "asr_decode_p95_s": pct(decode, 95),
+        "server_p95_s": {
+            key: pct([float(t[key]) for t in timings if t.get(key) is not None], 95)
+            for key in ("end_of_turn_s", "asr_s", "dialog_s", "tts_first_audio_s")
+        },
         "asr_batches": asr_after.batches - asr_before.batches,
         "asr_peak_batch": asr_after.peak_batch,
         "underrun_ticks": underrun_ticks,
