@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     whisper_model: str = ""
     whisper_device: str = "auto"
     asr_workers: int = Field(default=2, ge=1)
+    # 0: Whisper's full 30 s window. A short window (e.g. 2) decodes ~6x faster on CPU but
+    # costs accuracy (see docs/benchmarks.md): measure before turning it on.
+    asr_window_secs: float = Field(default=0.0, ge=0.0, le=30.0)
+    asr_batch_size: int = Field(default=0, ge=0)  # 0: by device (1 on CPU, 16 on CUDA)
     piper_voice: str = ""
     recordings_dir: Path | None = None  # default: data_dir / "recordings"
     record_calls: bool = True

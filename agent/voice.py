@@ -36,7 +36,11 @@ class Voice:
     def load(cls, settings: Settings) -> Voice:
         started = time.monotonic()
         recognizer = shared_recognizer(
-            settings.whisper_model, device=settings.whisper_device, workers=settings.asr_workers
+            settings.whisper_model,
+            device=settings.whisper_device,
+            workers=settings.asr_workers,
+            window_s=settings.asr_window_secs,
+            max_batch=settings.asr_batch_size,
         )
         synthesizer = shared_synthesizer(settings.piper_voice)
         log.info("speech models loaded in %.1f s", time.monotonic() - started)

@@ -411,22 +411,35 @@ def _summarise(
     )
 
 
-_shared: dict[tuple[str, str, int], SpeechRecognizer] = {}
+_shared: dict[tuple[str, str, int, float, int], SpeechRecognizer] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_recognizer(
-    model: str = "", *, device: str = "auto", workers: int = 2
+    model: str = "",
+    *,
+    device: str = "auto",
+    workers: int = 2,
+    window_s: float = 0.0,
+    max_batch: int = 0,
 ) -> SpeechRecognizer:
     """The process's recogniser for this configuration, loaded on first use.
 
     Every call service asks here instead of constructing its own, so a process holds one copy
     of the weights and one bounded pool however many calls are live.
     """
-    key = (resolve_model_path(model), device.strip().lower() or "auto", workers)
+    key = (
+        resolve_model_path(model),
+        device.strip().lower() or "auto",
+        workers,
+        window_s,
+        max_batch,
+    )
     with _shared_lock:
         recognizer = _shared.get(key)
         if recognizer is None:
-            recognizer = SpeechRecognizer(model, device=device, workers=workers)
+            recognizer = SpeechRecognizer(
+                model, device=device, workers=workers, window_s=window_s, max_batch=max_batch
+            )
             _shared[key] = recognizer
         return recognizer
