@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -38,9 +39,10 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent.serializer import mark_message
 from agent.session import CallSession
+from agent.turn_end import answers
 from asr.frames import AsrHintsFrame, NoSpeechFrame
 from dialog.engine import Turn
-from dialog.types import UserInput
+from dialog.types import Expectation, UserInput
 from tts.frames import SpeakingRateFrame
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ class TurnTiming:
 
     speech_end: float | None = None  # caller stopped speaking (VAD stop minus its hangover)
     vad_stop: float | None = None  # VAD decided the turn was over
-    transcript: float | None = None  # ASR result reached the dialog
+    transcript: float | None = None  # ASR result reached the controller
+    released: float | None = None  # the turn was judged complete and went to the dialog
     dialog_done: float | None = None  # the dialog's reply was ready
     first_audio: float | None = None  # the agent started speaking
     asr_decode_s: float | None = None
@@ -66,7 +69,8 @@ class TurnTiming:
         return {
             "end_of_turn_s": span(self.speech_end, self.vad_stop),
             "asr_s": span(self.vad_stop, self.transcript),
-            "dialog_s": span(self.transcript, self.dialog_done),
+            "hold_s": span(self.transcript, self.released),
+            "dialog_s": span(self.released or self.transcript, self.dialog_done),
             "tts_first_audio_s": span(self.dialog_done, self.first_audio),
             "response_s": span(self.speech_end, self.first_audio),
             "asr_decode_s": self.asr_decode_s,
@@ -104,9 +108,19 @@ class Heard:
 
 
 @dataclass
+class _Held:
+    """Caller speech heard but not yet answered: it may be the first half of a sentence."""
+
+    text: str
+    heard: Heard
+    confidence: float
+
+
+@dataclass
 class _Timers:
     silence: asyncio.TimerHandle | None = None
     dtmf: asyncio.TimerHandle | None = None
+    hold: asyncio.TimerHandle | None = None
 
 
 class CallController(FrameProcessor):
@@ -120,7 +134,10 @@ class CallController(FrameProcessor):
         on_end: Callable[[CallEnd], Awaitable[None]],
         config: ControllerConfig | None = None,
         vad_stop_secs: float = 0.0,
+        turn_end_secs: float | None = None,
     ) -> None:
+        """``vad_stop_secs`` is the VAD's pause detector; ``turn_end_secs`` the longest pause
+        that ends a turn whose words do not answer the question yet (default: the VAD's)."""
         super().__init__(name="call-controller")
         self.session = session
         self.stream_sid = stream_sid
@@ -128,6 +145,10 @@ class CallController(FrameProcessor):
         self.timings: list[TurnTiming] = []
         self._on_end = on_end
         self._vad_stop_secs = vad_stop_secs
+        self._turn_end_secs = max(vad_stop_secs, turn_end_secs or 0.0)
+        self._expect: Expectation | None = None
+        self._held: _Held | None = None
+        self._caller_speaking = False
         self._lock = asyncio.Lock()
         self._timers = _Timers()
         self._digits = ""
@@ -161,17 +182,23 @@ class CallController(FrameProcessor):
             self._current.asr_decode_s = getattr(result, "decode_s", None)
             self._current.asr_queue_s = getattr(result, "queue_wait_s", None)
             confidence = float(getattr(result, "confidence", 1.0) or 1.0)
-            self._respond(UserInput.said(frame.text, confidence=confidence), self._heard())
+            self._on_transcript(frame.text, self._heard(), confidence)
             return  # consumed: the transcript never goes further down (nor into any log)
         if isinstance(frame, NoSpeechFrame):
             self._current.transcript = time.monotonic()
-            self._respond(UserInput.silence(), self._heard())
+            heard = self._heard()
+            if self._held is None:
+                self._respond(UserInput.silence(), heard)
+            elif not self._more_speech_coming():
+                self._release_held()  # noise after a fragment: the fragment was the turn
             return
         if isinstance(frame, InputDTMFFrame):
             self._on_digit(str(frame.button.value))
             return
         if isinstance(frame, VADUserStartedSpeakingFrame):
             self._speech_started = _wall(frame.timestamp - frame.start_secs)
+            self._caller_speaking = True
+            self._cancel_hold()  # the caller goes on: what was held is the start of the turn
             self._cancel_silence()
             if self._bot_speaking and self.config.barge_in and not self._ending:
                 await self.broadcast_interruption()  # Twilio `clear`: stop talking, listen
@@ -185,6 +212,7 @@ class CallController(FrameProcessor):
             started = min(self._speech_started or ended, ended)
             self._segments.append(Heard(started, ended))
             self._speech_started = None
+            self._caller_speaking = False
         elif isinstance(frame, BotStartedSpeakingFrame):
             self._bot_speaking = True
             self._cancel_silence()
@@ -214,6 +242,44 @@ class CallController(FrameProcessor):
     def _heard(self) -> Heard:
         return self._segments.popleft() if self._segments else Heard.now()
 
+    def _more_speech_coming(self) -> bool:
+        """The caller is talking now, or spoke again and that piece is still being decoded."""
+        return self._caller_speaking or bool(self._segments)
+
+    def _on_transcript(self, text: str, heard: Heard, confidence: float) -> None:
+        """Answer now, or hold the words for the rest of the sentence (see ``turn_end``)."""
+        held, self._held = self._held, None
+        if held is not None:
+            text = f"{held.text} {text}"
+            heard = Heard(held.heard.started, heard.ended)
+            confidence = min(confidence, held.confidence)
+        self._held = _Held(text, heard, confidence)
+        if self._more_speech_coming():
+            return  # the next transcript will be merged with this one
+        if answers(self.session.engine.script, self._expect, text, self.session.now().date()):
+            self._release_held()
+            return
+        silent_for = (dt.datetime.now(dt.UTC) - heard.ended).total_seconds()
+        remaining = self._turn_end_secs - silent_for
+        if remaining <= 0:
+            self._release_held()
+        else:
+            loop = asyncio.get_running_loop()
+            self._timers.hold = loop.call_later(remaining, self._release_held)
+
+    def _release_held(self) -> None:
+        self._cancel_hold()
+        held, self._held = self._held, None
+        if held is None:
+            return
+        self._current.released = time.monotonic()
+        self._respond(UserInput.said(held.text, confidence=held.confidence), held.heard)
+
+    def _cancel_hold(self) -> None:
+        if self._timers.hold is not None:
+            self._timers.hold.cancel()
+            self._timers.hold = None
+
     def _respond(self, user: UserInput, heard: Heard | None = None) -> None:
         self._cancel_silence()
         if self._ending or self._ended:
@@ -234,13 +300,15 @@ class CallController(FrameProcessor):
         if self.session.speaking_rate != self._rate:
             self._rate = self.session.speaking_rate
             await self.push_frame(SpeakingRateFrame(rate=self._rate))
+        self._expect = turn.expect
         if turn.expect is not None:
             self._max_digits = turn.expect.max_digits
             await self.push_frame(
                 AsrHintsFrame(hints=list(turn.expect.hints)), FrameDirection.UPSTREAM
             )
         if turn.say:
-            await self.push_frame(TTSSpeakFrame(turn.text))
+            for piece in speech_pieces(turn.text):
+                await self.push_frame(TTSSpeakFrame(piece))
         if turn.ended:
             self._ending = CallEnd(
                 transfer=self.session.transfer_requested, outcome=self.session.outcome
@@ -272,6 +340,7 @@ class CallController(FrameProcessor):
 
     def _on_digit(self, digit: str) -> None:
         self._cancel_silence()
+        self._release_held()  # keys after words: the words were a turn of their own
         if self._timers.dtmf is not None:
             self._timers.dtmf.cancel()
             self._timers.dtmf = None
@@ -324,6 +393,7 @@ class CallController(FrameProcessor):
 
     async def cleanup(self) -> None:
         self._cancel_silence()
+        self._cancel_hold()
         if self._timers.dtmf is not None:
             self._timers.dtmf.cancel()
         for task in list(self._tasks):
@@ -333,3 +403,19 @@ class CallController(FrameProcessor):
 
 def _wall(epoch_s: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch_s, dt.UTC)
+
+
+_LEAD_IN = re.compile(r"^([^.!?:]{3,30}:)\s+(?=\S)")
+
+
+def speech_pieces(text: str) -> list[str]:
+    """``text`` with a short lead-in ("Let me check:") split off into a piece of its own.
+
+    Synthesis goes sentence by sentence and the agent is silent until the first one is ready;
+    a read-back is one long templated sentence (~0.3-0.7 s of CPU on two cores). Its lead-in is
+    quick to say, and the rest is synthesised while it plays.
+    """
+    match = _LEAD_IN.match(text)
+    if match is None or len(text) < 60:
+        return [text]
+    return [match.group(1), text[match.end() :]]

@@ -76,7 +76,12 @@ def keep_speech_out_of_logs() -> None:
 
 @dataclass
 class PipelineOptions:
+    """``vad_stop_secs``: the longest pause that ends the caller's turn. The VAD itself listens
+    for pauses of ``vad_pause_secs``; a pause that short ends the turn only when the words so
+    far answer the agent's question (see ``agent.turn_end``)."""
+
     vad_stop_secs: float = 0.4
+    vad_pause_secs: float = 0.2
     vad_start_secs: float = 0.2
     controller: ControllerConfig = field(default_factory=ControllerConfig)
     recordings_dir: Path | None = None
@@ -111,10 +116,11 @@ async def run_call(
             serializer=serializer,
         ),
     )
+    pause_secs = min(options.vad_pause_secs, options.vad_stop_secs)
     vad = VADProcessor(
         vad_analyzer=SileroVADAnalyzer(
             sample_rate=PIPELINE_RATE,
-            params=VADParams(start_secs=options.vad_start_secs, stop_secs=options.vad_stop_secs),
+            params=VADParams(start_secs=options.vad_start_secs, stop_secs=pause_secs),
         )
     )
     stt = AnbuSTTService(voice.recognizer)
@@ -133,7 +139,9 @@ async def run_call(
         stream_sid=stream_sid,
         on_end=finish,
         config=options.controller,
-        vad_stop_secs=options.vad_stop_secs,
+        vad_stop_secs=pause_secs,
+        # A caller who resumes is only recognised ``vad_start_secs`` after they do.
+        turn_end_secs=options.vad_stop_secs + options.vad_start_secs,
     )
     recorder = AudioBufferProcessor(num_channels=2) if options.recordings_dir else None
     stages = [transport.input(), vad, stt, controller, tts, transport.output()]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session, select
@@ -108,6 +109,22 @@ class ThreadedServer:
         self.sock.close()
 
 
+class TimedPhone(SimulatedPhone):
+    """The simulated phone, noting when it began to echo each mark (monotonic clock).
+
+    Noted before the echo is sent: the server may react to it (hang up through the REST API)
+    before the phone's own task resumes to record that it echoed the mark.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.echo_started: dict[str, float] = {}
+
+    async def _echo_mark(self, name: str) -> None:
+        self.echo_started.setdefault(name, time.monotonic())
+        await super()._echo_mark(name)
+
+
 @dataclass
 class Live:
     """One running server and what a test needs to reach into it."""
@@ -116,7 +133,7 @@ class Live:
     settings: Settings
     app: FastAPI
     caller: Caller
-    phones: list[SimulatedPhone] = field(default_factory=list)
+    phones: list[TimedPhone] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -127,11 +144,11 @@ class Live:
         hooks: PhoneHooks = self.app.state.hooks
         return hooks
 
-    def phone(self, **kwargs: Any) -> SimulatedPhone:
-        """A simulated phone signed for this server (closed at teardown)."""
+    def phone(self, **kwargs: Any) -> TimedPhone:
+        """A simulated phone signed for this server."""
         kwargs.setdefault("from_number", CALLER_NUMBER)
         kwargs.setdefault("to_number", LINE_NUMBER)
-        phone = SimulatedPhone(
+        phone = TimedPhone(
             self.url, self.settings.webhook_token(), public_url=self.settings.public_url, **kwargs
         )
         self.phones.append(phone)
@@ -225,3 +242,15 @@ def agent_media_after(phone: SimulatedPhone, tick: int) -> int | None:
         if event.kind == "media" and event.tick >= tick:
             return event.tick
     return None
+
+
+def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
+    """``pcm`` (8 kHz int16) without the silence Piper puts before and after a sentence."""
+    samples = np.frombuffer(pcm, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    return b"" if loud.size == 0 else samples[loud[0] : loud[-1] + 1].tobytes()
+
+
+def pause(seconds: float) -> bytes:
+    """Silence of ``seconds`` at the phone's 8 kHz, to put between pieces of caller speech."""
+    return bytes(2 * int(8000 * seconds))

@@ -1,15 +1,16 @@
 """A fake Twilio REST API on loopback: records call updates, answers as told.
 
 Only ``POST /2010-04-01/Accounts/{account}/Calls/{sid}.json`` (what ``telephony.rest`` uses).
-Each request is recorded with what the simulated phone had echoed by then, so a test can show
-the hang-up came after the caller heard the last sentence.
+Each request is recorded with its arrival time, so a test can show the hang-up came after the
+phone echoed the last sentence's mark (``TimedPhone.echo_started``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from e2e_kit import ThreadedServer, loopback_socket
@@ -23,7 +24,7 @@ AUTH_TOKEN = "e2e-twilio-auth-token-0123456789"
 class Update:
     call_sid: str
     form: dict[str, str]
-    marks_echoed: list[str]  # what the phone had echoed when the request arrived
+    at: float  # monotonic clock, when the request arrived
     status: int  # what the fake answered
 
 
@@ -32,7 +33,6 @@ class FakeTwilio:
     url: str = ""
     updates: list[Update] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)  # status codes to give first, then 200
-    marks_seen: Callable[[], list[str]] = list
 
 
 def _app(fake: FakeTwilio) -> FastAPI:
@@ -42,7 +42,7 @@ def _app(fake: FakeTwilio) -> FastAPI:
     async def update(account: str, call_sid: str, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         status = fake.answers.pop(0) if fake.answers else 200
-        fake.updates.append(Update(call_sid, form, list(fake.marks_seen()), status))
+        fake.updates.append(Update(call_sid, form, time.monotonic(), status))
         if account != ACCOUNT_SID:
             return Response('{"code": 20003}', status_code=401, media_type="application/json")
         if status == 404:
