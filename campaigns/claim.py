@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from campaigns import settle
+from campaigns.outcomes import BLOCKED
 from store import attempts as attempt_store
 from store import campaigns as campaign_store
 from store.db import session_scope
@@ -55,8 +56,9 @@ def claim_campaign(db: Engine, campaign_id: int, *, now: dt.datetime, owner: str
         for attempt in due:
             assert attempt.id is not None
             if campaign_store.is_blocked(s, attempt.to_number):
-                # Opted out or put on the do-not-call list after it was planned: never dialled.
-                settle.finish(s, attempt.id, "opted_out", now=now)
+                # Opted out or put on the do-not-call list after it was planned: never dialled,
+                # and recorded as blocked (not as reaching the person: see outcomes.BLOCKED).
+                settle.finish(s, attempt.id, BLOCKED, now=now)
                 continue
             attempt_store.set_status(
                 s, attempt, "claimed", claimed_by=owner, claimed_at=now, dial_at=slot
@@ -78,7 +80,7 @@ def claim_one_off(db: Engine, *, now: dt.datetime, owner: str) -> list[Claimed]:
         for attempt in attempt_store.due_for_update(s, now=now, campaign_id=None, limit=room):
             assert attempt.id is not None
             if campaign_store.is_blocked(s, attempt.to_number):
-                settle.finish(s, attempt.id, "opted_out", now=now)
+                settle.finish(s, attempt.id, BLOCKED, now=now)
                 continue
             attempt_store.set_status(
                 s, attempt, "claimed", claimed_by=owner, claimed_at=now, dial_at=now

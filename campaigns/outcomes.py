@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 #: Outcomes meaning the person themselves was on the line.
 REACHED = frozenset({"completed", "opted_out"})
+#: The number was on the do-not-call or opt-out list when the attempt came due, so it was never
+#: dialled. Neither reached nor unreached: it must not reset the person's unreachable streak (we
+#: did not speak with them) nor add to it (nobody tried), and it is never retried.
+BLOCKED = "blocked"
 _RANK = {
     "completed": 1,
     "failed": 1,
@@ -20,6 +24,7 @@ _RANK = {
     "expired": 2,
     "wrong_person": 3,
     "opted_out": 3,
+    "blocked": 3,
     "voicemail": 4,
 }
 _TWILIO_TERMINAL = {

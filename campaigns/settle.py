@@ -13,7 +13,7 @@ import logging
 
 from sqlmodel import Session
 
-from campaigns.outcomes import REACHED, RetryPolicy, better
+from campaigns.outcomes import BLOCKED, REACHED, RetryPolicy, better
 from store import alerts
 from store import attempts as attempt_store
 from store import campaigns as campaign_store
@@ -56,6 +56,8 @@ def finish(
 
 def _after(s: Session, attempt: CallAttempt, outcome: str, now: dt.datetime) -> None:
     assert attempt.campaign_id is not None and attempt.person_id is not None
+    if outcome == BLOCKED:
+        return  # never dialled: no retry, and the streak neither grows nor resets
     campaign = campaign_store.get_campaign(s, attempt.campaign_id)
     policy = RetryPolicy.parse(
         campaign.retry_outcomes, campaign.retry_delay_minutes, campaign.max_attempts_per_window

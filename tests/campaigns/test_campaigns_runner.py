@@ -191,7 +191,7 @@ def test_opt_outs_and_do_not_call_are_never_dialled(
     runner.tick()
     assert len(fake_twilio.creates) == 1
     with session_scope(engine) as s:
-        assert (attempt_store.get_attempt(s, aid) or CallAttempt()).outcome == "opted_out"  # type: ignore[call-arg]
+        assert (attempt_store.get_attempt(s, aid) or CallAttempt()).outcome == "blocked"  # type: ignore[call-arg]
 
 
 def test_voicemail_leaves_message_and_counts_as_not_reached(
@@ -255,7 +255,7 @@ def test_reconcile_adopts_a_placed_call_and_requeues_an_unplaced_one(
     kim_sid = dead.dialer.place(dead._request(attempts(engine)[0]))
     fake_twilio.set_status(kim_sid, "no-answer")
     restarted = make_runner()
-    assert restarted.reconcile() == 2
+    assert restarted.reconcile(sole=True) == 2
     kim, park = attempts(engine)[:2]
     assert (kim.call_sid, kim.status, kim.outcome) == (kim_sid, "done", "no-answer")
     assert (park.status, park.call_sid) == ("pending", None)
