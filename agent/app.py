@@ -73,8 +73,9 @@ def create_app(settings: Settings | None = None, *, voice: Voice | None = None) 
         state["ready"] = True
         if settings.campaigns_enabled:
             outbound.start()
-            # SIGTERM: stop claiming attempts first, then let the calls finish (agent.drain).
-            app.state.drain.on_drain(lambda: asyncio.to_thread(outbound.stop))
+            # SIGTERM: stop claiming attempts first, then let the calls finish (agent.drain);
+            # simulated calls this process placed are waited for too (Outbound.drain).
+            app.state.drain.on_drain(outbound.drain)
         try:
             yield
         finally:

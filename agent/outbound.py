@@ -10,11 +10,12 @@ simulated phone without Twilio credentials), the runner, the alert pusher and th
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from agent.runtime import Runtime
 from agent.simcall import Caller
-from agent.simdial import SimulatedDialer, persona_from_settings
+from agent.simdial import SimulatedDialer, dial_targets, persona_from_settings
 from agent.voice import Voice
 from campaigns.alerts_push import AlertPusher
 from campaigns.clock import Clock, SystemClock
@@ -55,6 +56,7 @@ class Outbound:
             RunnerConfig(
                 public_url=settings.public_url,
                 from_number=settings.twilio_phone_number or "+15550100000",
+                check_after=dt.timedelta(seconds=settings.campaign_reconcile_after_secs),
             ),
             clock=self.clock,
             voicemail_twiml=self.voicemail_twiml,
@@ -78,8 +80,7 @@ class Outbound:
             )
         else:
             dialer = SimulatedDialer(
-                server_url=s.public_url,
-                public_url=s.public_url,
+                targets=dial_targets(s.simulated_dial_url, s.public_url),
                 token=s.webhook_token(),
                 caller=Caller(voice.synthesizer, voice.recognizer),
                 loop=loop,
@@ -96,16 +97,33 @@ class Outbound:
             self.pusher.run_once()
 
     def start(self) -> None:
-        self.runner.reconcile(stale_only=True)
+        # Not ``sole``: a second scheduler may be running, so fresh claims are left alone; but
+        # every call the provider has is checked, and one a crashed process placed is adopted.
+        self.runner.reconcile(startup=True)
         self.scheduler = CampaignScheduler(
             self.runtime.db, self.work, self.runtime.settings.campaign_tick_secs
         )
         self.scheduler.start()
 
     def stop(self) -> None:
+        self.runner.stop_claiming()  # a tick under way dials nothing more
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
+
+    async def drain(self) -> None:
+        """SIGTERM (agent.drain): stop claiming, then let the calls this process placed end.
+
+        With Twilio a placed call lives at Twilio and on the workers, so stopping is enough.
+        The simulated person lives in this process: exiting would hang up on them, so wait for
+        those calls (bounded by ``ANBU_DRAIN_TIMEOUT_SECS``).
+        """
+        await asyncio.to_thread(self.stop)
+        if isinstance(self.dialer, SimulatedDialer):
+            try:
+                await self.dialer.wait_all(self.runtime.settings.drain_timeout_secs)
+            except TimeoutError:
+                log.warning("drain timeout with simulated calls still in progress")
 
     # agent.phone.OutboundCalls ------------------------------------------------------------------
 

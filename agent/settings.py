@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     alert_webhook_url: str = ""  # urgent alerts are POSTed here (empty: not pushed)
     alert_webhook_secret: SecretStr = SecretStr("")  # HMAC-SHA256 key for X-Anbu-Signature
     simulated_answers: str = ""  # lines the simulated person says, separated by '|'
+    # Without Twilio: the server(s) a simulated call rings, comma-separated and used in turn
+    # (a scheduler process dials the workers, as Twilio rings the load balancer); empty: own URL
+    simulated_dial_url: str = ""
+    # A call in flight silent this long is checked with the provider (lost callbacks)
+    campaign_reconcile_after_secs: float = Field(default=120.0, gt=0)
 
     # Operator access
     admin_password: SecretStr = SecretStr("")  # the first admin's, used only while no user exists

@@ -1,18 +1,26 @@
 """The dialer without Twilio: each call Anbu places rings a simulated person on this machine.
 
 ``SimulatedDialer`` implements :class:`campaigns.dialer.Dialer` by running a
-:class:`telephony.simulator.SimulatedPhone` (direction ``outbound-api``) against the server's own
-URL, as a task on the server's event loop: the phone posts the signed voice webhook and opens the
-media stream exactly as Twilio would for an answered outbound call, and a scripted person speaks
-their lines (Piper's voice, through :class:`agent.simcall.Caller`) each time the agent falls
-silent. So a demo campaign runs end to end on a laptop, and tests drive whole check-ins.
+:class:`telephony.simulator.SimulatedPhone` (direction ``outbound-api``) as a task on the
+server's event loop: the phone posts the signed voice webhook and opens the media stream exactly
+as Twilio would for an answered outbound call, and a scripted person speaks their lines (Piper's
+voice, through :class:`agent.simcall.Caller`) each time the agent falls silent. So a demo campaign
+runs end to end on a laptop, and tests drive whole check-ins.
+
+Where the call goes is ``targets`` (``ANBU_SIMULATED_DIAL_URL``): by default the server's own
+address; in a cluster the workers' (or their load balancer's) addresses, taken in turn, as Twilio
+would send an answered call to the load balancer while the scheduler process only dials. The
+simulated person lives in the dialling process, so a draining scheduler waits for its calls
+(:meth:`SimulatedDialer.wait_all`) before it exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -50,6 +58,7 @@ class Persona:
 @dataclass
 class _Line:
     request: DialRequest
+    target: str
     status: str = "queued"
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     phone: SimulatedPhone | None = None
@@ -64,24 +73,32 @@ class SimulatedDialer:
     def __init__(
         self,
         *,
-        server_url: str,
-        public_url: str,
+        targets: Sequence[str],
         token: str,
         caller: Caller,
         loop: asyncio.AbstractEventLoop,
         persona: Persona | None = None,
     ) -> None:
-        self.server_url, self.public_url, self.token = server_url, public_url, token
+        """``targets``: base URLs of the servers that answer the calls, used in turn; each is
+        both where the phone connects and the public URL its webhooks are signed for."""
+        if not targets:
+            raise ValueError("the simulated dialer needs at least one server to call")
+        self.targets = [t.rstrip("/") for t in targets]
+        self.token = token
         self.caller, self.loop = caller, loop
         self.persona = persona or Persona()
         self.calls: dict[str, _Line] = {}
         self.tasks: dict[str, Future[None]] = {}
+        self._next = itertools.count()
+        self._lock = threading.Lock()
 
     # campaigns.dialer.Dialer -------------------------------------------------------------------
 
     def place(self, request: DialRequest) -> str:
         call_sid = "CA" + uuid.uuid4().hex
-        self.calls[call_sid] = _Line(request)
+        with self._lock:  # ticks dial from the scheduler's thread, one-off calls from others
+            target = self.targets[next(self._next) % len(self.targets)]
+        self.calls[call_sid] = _Line(request, target)
         self.tasks[call_sid] = asyncio.run_coroutine_threadsafe(self._call(call_sid), self.loop)
         return call_sid
 
@@ -111,9 +128,9 @@ class SimulatedDialer:
         line = self.calls[call_sid]
         request = line.request
         phone = SimulatedPhone(
-            self.server_url,
+            line.target,
             self.token,
-            public_url=self.public_url,
+            public_url=line.target,
             from_number=request.from_,
             to_number=request.to,
             call_sid=call_sid,
@@ -152,10 +169,16 @@ class SimulatedDialer:
                 line.status = "completed"
 
     async def wait_all(self, timeout: float) -> None:
-        """Wait for every simulated call placed so far to end (tests, demo)."""
-        futures = [asyncio.wrap_future(f) for f in self.tasks.values()]
+        """Wait for every simulated call placed so far to end (a draining scheduler, tests)."""
+        futures = [asyncio.wrap_future(f) for f in list(self.tasks.values()) if not f.done()]
         if futures:
             await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), timeout)
+
+
+def dial_targets(setting: str, own_url: str) -> list[str]:
+    """``ANBU_SIMULATED_DIAL_URL`` as a list of base URLs; empty means this process's own."""
+    targets = [part.strip() for part in setting.split(",") if part.strip()]
+    return targets or [own_url]
 
 
 def persona_from_settings(text: str) -> Persona:
@@ -163,4 +186,10 @@ def persona_from_settings(text: str) -> Persona:
     return Persona(lines=lines) if lines else Persona()
 
 
-__all__ = ["DEFAULT_ANSWERS", "Persona", "SimulatedDialer", "persona_from_settings"]
+__all__ = [
+    "DEFAULT_ANSWERS",
+    "Persona",
+    "SimulatedDialer",
+    "dial_targets",
+    "persona_from_settings",
+]

@@ -54,6 +54,11 @@ class RunnerConfig:
     #: A claim or dial older than this with no provider call is presumed abandoned by a dead
     #: process and reconciled; a live process dials within a second or two of claiming.
     stale_after: dt.timedelta = dt.timedelta(minutes=2)
+    #: A call the provider has (ringing, in progress) that sent no status for this long is
+    #: checked with the provider: its callbacks may have been lost (a worker down when Twilio
+    #: posted, or a callback that beat the create reply and so named an unknown CallSid).
+    #: Measured in store time (``updated_at``), like every status change the attempt records.
+    check_after: dt.timedelta = dt.timedelta(minutes=2)
     owner: str = field(default_factory=process_owner)
 
 
@@ -78,13 +83,22 @@ class CampaignRunner:
         self.db, self.dialer, self.config = db, dialer, config
         self.clock: Clock = clock or SystemClock()
         self.voicemail_twiml = voicemail_twiml
+        #: Set by :meth:`stop_claiming` (a draining process): no more claims or dials.
+        self.stopping = False
+
+    def stop_claiming(self) -> None:
+        """Stop taking attempts (SIGTERM): a tick under way dials nothing more, and what it had
+        claimed but not yet dialled goes back to pending for the next scheduler."""
+        self.stopping = True
 
     # ---- the periodic tick ------------------------------------------------------------------
 
     def tick(self) -> TickReport:
         now = self.clock.now()
         report = TickReport()
-        report.reconciled = self.reconcile(stale_only=True)
+        if self.stopping:
+            return report
+        report.reconciled = self.reconcile()
         report.planned = planner.plan(self.db, now)
         report.expired = planner.expire(self.db, now)
         planner.finish_campaigns(self.db, now)
@@ -97,9 +111,21 @@ class CampaignRunner:
             wait = (claimed.dial_at - self.clock.now()).total_seconds()
             if wait > 0:
                 self.clock.sleep(wait)  # pacing: the slot the claim was given
+            if self.stopping:
+                self._release(claimed.attempt_id)
+                continue
             if self.dial(claimed.attempt_id):
                 report.dialled.append(claimed.attempt_id)
         return report
+
+    def _release(self, attempt_id: int) -> None:
+        """Give back a claim this process will not dial (it is draining)."""
+        with session_scope(self.db) as s:
+            attempt = attempt_store.lock_attempt(s, attempt_id)
+            if attempt.status == "claimed" and attempt.claimed_by == self.config.owner:
+                attempt_store.set_status(
+                    s, attempt, "pending", claimed_by=None, claimed_at=None, dial_at=None
+                )
 
     def dial(self, attempt_id: int) -> bool:
         """Place a claimed attempt. Never dials an attempt this process did not claim."""
@@ -246,67 +272,91 @@ class CampaignRunner:
         with session_scope(self.db) as s:
             settle.finish(s, attempt.id, from_dialog(dialog_outcome), now=self.clock.now())
 
-    # ---- start-up and stale reconciliation --------------------------------------------------
+    # ---- start-up and periodic reconciliation ----------------------------------------------
 
-    def reconcile(self, *, stale_only: bool = False) -> int:
-        """Resolve attempts a dead process left in flight, asking the provider what happened.
+    def reconcile(self, *, startup: bool = False, sole: bool = False) -> int:
+        """Settle attempts whose provider events were lost, and free what a dead process left.
 
-        ``claimed``: never sent, back to pending. ``dialing`` with no call id: if the provider
-        has a call to that number since the claim, adopt it; otherwise it was never placed, back
-        to pending. With a call id: a finished provider call settles the attempt.
-        ``stale_only`` limits this to attempts older than ``stale_after`` (safe while other
-        processes are dialling); start-up passes False only when it is the sole dialler.
+        Runs on every tick (periodic), once at start-up (``startup``), and, for a process that
+        knows it is the only dialler, with ``sole``. Per in-flight attempt:
+
+        * ``claimed``, never sent: back to pending once older than ``stale_after`` (``sole``: at
+          once). A fresh claim may belong to a live process about to dial it.
+        * ``dialing`` with no call id (a crash, or a create reply that never came): ask the
+          provider for a call to that number since the claim and adopt it, so a call placed
+          just before a crash is not placed again. None found: back to pending, but only once
+          stale (``sole``: at once), because a live process may still be sending the request.
+        * with a call id: ask the provider for its status; a finished call settles the attempt,
+          a live one is left to its callbacks. Periodically only attempts silent for longer
+          than ``check_after`` are asked (and then not again for as long), so live calls do not
+          flood the provider. This also settles a status callback that was dropped because it
+          named a CallSid the attempt had not learnt yet (it beat the create reply): Twilio
+          still has the call's status when the attempt is checked.
+
+        Start-up checks every attempt the provider has, fresh or not, with no requeueing of
+        fresh ones: a crashed process's freshly dialled call is adopted, never dialled again.
         """
+        startup = startup or sole
         now = self.clock.now()
-        cutoff = now - self.config.stale_after
+        stale_before = now - self.config.stale_after
+        silent_before = utcnow() - self.config.check_after
         count = 0
         with session_scope(self.db) as s:
             rows = attempt_store.with_status(s, ["claimed", "dialing", "ringing", "in_progress"])
         for attempt in rows:
             assert attempt.id is not None
-            touched = attempt.claimed_at or attempt.updated_at
-            if stale_only and touched > cutoff:
+            stale = sole or (attempt.claimed_at or attempt.updated_at) <= stale_before
+            if attempt.status == "claimed":
+                if stale:
+                    count += self._requeue(attempt.id, "claimed")
                 continue
-            if stale_only and attempt.status in ("ringing", "in_progress"):
-                continue  # live calls settle by callbacks; polling them every tick would flood
-            count += self._reconcile_one(attempt, now)
+            if attempt.call_sid is None:
+                if attempt.status == "dialing" and (startup or stale):
+                    count += self._find_or_requeue(attempt, now, requeue=stale)
+                continue
+            if startup or attempt.updated_at <= silent_before:
+                count += self._check(attempt.id, attempt.call_sid, now)
         return count
 
-    def _reconcile_one(self, attempt: CallAttempt, now: dt.datetime) -> int:
-        assert attempt.id is not None
-        if attempt.status == "claimed":
-            with session_scope(self.db) as s:
-                current = attempt_store.lock_attempt(s, attempt.id)
-                if current.status == "claimed":
-                    attempt_store.set_status(
-                        s, current, "pending", claimed_by=None, claimed_at=None, dial_at=None
-                    )
-                    return 1
-            return 0
-        call_sid = attempt.call_sid
-        if call_sid is None:
-            since = (attempt.claimed_at or attempt.created_at) - dt.timedelta(minutes=1)
-            found = self.dialer.find(attempt.to_number, since)
-            if not found:
-                with session_scope(self.db) as s:
-                    current = attempt_store.lock_attempt(s, attempt.id)
-                    if current.status == "dialing" and current.call_sid is None:
-                        attempt_store.set_status(
-                            s, current, "pending", claimed_by=None, claimed_at=None, dial_at=None
-                        )
-                        return 1
-                return 0
-            call_sid = found[0].sid
-            self._adopt(attempt.id, call_sid)
-        provider = self.dialer.fetch(call_sid)
-        if provider is None:
-            return 0
-        outcome = from_twilio_status(provider.status)
-        if outcome is None:
-            return 0  # still ringing or talking: its callbacks will settle it
+    def _requeue(self, attempt_id: int, expected: str) -> int:
         with session_scope(self.db) as s:
+            current = attempt_store.lock_attempt(s, attempt_id)
+            if current.status == expected and current.call_sid is None:
+                attempt_store.set_status(
+                    s, current, "pending", claimed_by=None, claimed_at=None, dial_at=None
+                )
+                log.info("attempt %s returned to pending (was %s)", attempt_id, expected)
+                return 1
+        return 0
+
+    def _find_or_requeue(self, attempt: CallAttempt, now: dt.datetime, *, requeue: bool) -> int:
+        assert attempt.id is not None
+        since = (attempt.claimed_at or attempt.created_at) - dt.timedelta(minutes=1)
+        found = self.dialer.find(attempt.to_number, since)
+        if not found:
+            return self._requeue(attempt.id, "dialing") if requeue else 0
+        call_sid = found[0].sid
+        self._adopt(attempt.id, call_sid)
+        log.info("attempt %s adopted the provider call it had placed", attempt.id)
+        self._check(attempt.id, call_sid, now)
+        return 1
+
+    def _check(self, attempt_id: int, call_sid: str, now: dt.datetime) -> int:
+        """Ask the provider about one call; settle the attempt if the call is over."""
+        provider = self.dialer.fetch(call_sid)
+        outcome = from_twilio_status(provider.status) if provider is not None else None
+        with session_scope(self.db) as s:
+            current = attempt_store.lock_attempt(s, attempt_id)
+            if current.status == "done":
+                return 0  # a callback settled it meanwhile
+            if outcome is None:
+                # Still ringing or talking (or unknown to the provider): its callbacks will
+                # settle it; touching it spaces the next check by ``check_after``.
+                attempt_store.set_status(s, current, current.status)
+                return 0
             call = call_store.get_call(s, call_sid)
             if call is not None and call.outcome is not None and call.answered_at is not None:
                 outcome = from_dialog(call.outcome)
-            settle.finish(s, attempt.id, outcome, now=now)
+            settle.finish(s, attempt_id, outcome, now=now)
+            log.info("attempt %s settled by reconciliation", attempt_id)
         return 1

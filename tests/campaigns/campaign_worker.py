@@ -44,7 +44,7 @@ def main() -> None:
         RunnerConfig(public_url="https://anbu.example", from_number="+15550100000"),
         clock=OffsetClock(dt.datetime.fromisoformat(start)),
     )
-    runner.reconcile(stale_only=mode != "sole")
+    runner.reconcile(startup=True, sole=mode == "sole")
     scheduler = CampaignScheduler(engine, runner.tick, interval_s=0.2)
     scheduler.start()
     print("started", flush=True)

@@ -3,12 +3,15 @@
 Run in a thread of the test process (``FakeTwilio().start()``); the code under test reaches it
 through ``ANBU_TWILIO_API_BASE`` exactly as it would reach Twilio, with the ``twilio`` library.
 It records every create so tests can count dials per number, can hold a create's reply (to
-kill a process while the request is in flight), and lets tests set a call's status.
+kill a process while the request is in flight, or to post a status callback before the reply
+arrives, then :meth:`FakeTwilio.release` it), and lets tests set a call's status. It counts
+fetches per call, so tests see which calls were checked.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import email.utils
 import json
@@ -62,6 +65,7 @@ class FakeTwilio:
         self.fail_next_create: int | None = None  # an HTTP status for the next create
         self.hold_from: int | None = None  # creates numbered >= this never get a reply
         self.holding = threading.Event()  # set once a create is being held
+        self.fetches: dict[str, int] = {}  # GET Calls/{sid} per sid
         self._release = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -70,6 +74,11 @@ class FakeTwilio:
     def start(self) -> FakeTwilio:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    def release(self) -> None:
+        """Let held creates reply (a slow network, rather than a dead caller)."""
+        self.hold_from = None
+        self._release.set()
 
     def stop(self) -> None:
         self._release.set()
@@ -148,7 +157,9 @@ class FakeTwilio:
                     number = len(fake.creates)
                 if fake.hold_from is not None and number >= fake.hold_from:
                     fake.holding.set()
-                    fake._release.wait()  # the caller is killed meanwhile
+                    fake._release.wait()  # the caller is killed meanwhile, or it is released
+                    with contextlib.suppress(OSError):  # a killed caller reads no reply
+                        self._reply(201, call.json())
                     return
                 self._reply(201, call.json())
 
@@ -165,6 +176,7 @@ class FakeTwilio:
                 elif m := _CALL.match(parts.path):
                     with fake.lock:
                         call = fake.calls.get(m["sid"])
+                        fake.fetches[m["sid"]] = fake.fetches.get(m["sid"], 0) + 1
                     if call is None:
                         self._reply(404, {"code": 20404, "message": "not found", "status": 404})
                     else:

@@ -85,3 +85,33 @@ def test_two_schedulers_never_double_dial(
     rows = settled(engine)
     assert len(rows) == n and all(a.call_sid for a in rows)
     assert len({a.claimed_by for a in rows}) == 2  # both processes really dialled
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_restart_adopts_the_killed_process_fresh_dial(
+    engine: Engine, db_url: str, fake_twilio: FakeTwilio
+) -> None:
+    """Killed while Twilio was creating a call, restarted at once as an ordinary (not sole)
+    scheduler: the fresh ``dialing`` attempt is found at Twilio and adopted, never re-dialled
+    (and not left to wait two minutes as stale)."""
+    numbers = [p[1] for p in people(3)]
+    make_campaign(engine, people(3), calls_per_second=1.0, max_concurrent=100)
+    fake_twilio.hold_from = 1
+    first = spawn(db_url, fake_twilio, "sole")
+    assert fake_twilio.holding.wait(60), first.stderr.read() if first.poll() is not None else ""
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    fake_twilio.hold_from = None
+    with session_scope(engine) as s:
+        stuck = [
+            (a.status, a.call_sid) for a in s.exec(select(CallAttempt)) if a.status != "pending"
+        ]
+    assert stuck == [("dialing", None)]
+    held = fake_twilio.creates[0].sid
+    second = spawn(db_url, fake_twilio, "shared")
+    _out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert sorted(c.to for c in fake_twilio.creates) == sorted(numbers)  # each exactly once
+    rows = settled(engine)
+    assert [a.status for a in rows] == ["ringing"] * 3
+    assert held in {a.call_sid for a in rows} and len({a.call_sid for a in rows}) == 3
