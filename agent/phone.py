@@ -150,10 +150,14 @@ class PhoneHooks:
             if result.recording is not None:
                 await asyncio.to_thread(self._set_recording, session.call_id, str(result.recording))
         finally:
-            self.active.pop(start.call_sid, None)
             # Whatever happened (goodbye, hang-up, dropped socket), close the record with
-            # everything heard so far; idempotent with the status callback.
-            await asyncio.to_thread(session.finish, status="completed")
+            # everything heard so far; idempotent with the status callback. The call stays in
+            # ``active`` until then: the status callback may already have closed the row with
+            # Twilio's generic "completed", and the dialog's outcome is only written here.
+            try:
+                await asyncio.to_thread(session.finish, status="completed")
+            finally:
+                self.active.pop(start.call_sid, None)
             log.info("call ended: outcome %s", session.outcome)
             for listener in self.listeners:
                 try:
