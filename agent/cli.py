@@ -161,15 +161,10 @@ def call(
 
     from agent.settings import get_settings
     from agent.simcall import Caller, place_call
-    from asr.recognizer import shared_recognizer
-    from tts.synthesizer import shared_synthesizer
 
     _configure_logging("warning")
     settings = get_settings()
-    caller = Caller(
-        shared_synthesizer(settings.piper_voice),
-        shared_recognizer(settings.whisper_model, device=settings.whisper_device),
-    )
+    caller = Caller.from_settings(settings)
     save.parent.mkdir(parents=True, exist_ok=True)
     if not say:
         typer.echo("Connected lines: type what you'd say; '#1' presses keys; /hangup ends.")

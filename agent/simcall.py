@@ -15,8 +15,9 @@ import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from agent.settings import Settings
+from agent.voice import Voice
 from asr.recognizer import SpeechRecognizer
 from telephony.simulator import AgentUtterance, SimulatedPhone
 from tts.resample import to_rate
@@ -50,6 +51,12 @@ class Caller:
 
     def __init__(self, synthesizer: SpeechSynthesizer, recognizer: SpeechRecognizer) -> None:
         self.synthesizer, self.recognizer = synthesizer, recognizer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Caller:
+        """The process's own models (shared with a server in the same process, never reloaded)."""
+        voice = Voice.load(settings)
+        return cls(voice.synthesizer, voice.recognizer)
 
     def speech(self, text: str) -> bytes:
         audio = b"".join(self.synthesizer.synthesize_sentences(text))
@@ -146,7 +153,7 @@ DEMO_LINES = [
 ]
 
 
-def start_demo_call(settings: Any, server: str, *, print_to: Callable[[str], None]) -> None:
+def start_demo_call(settings: Settings, server: str, *, print_to: Callable[[str], None]) -> None:
     """In a background thread: wait until the server is healthy, then phone it once.
 
     Lets a newcomer see (and hear, in the saved WAV) a whole booking without typing anything.
@@ -155,9 +162,6 @@ def start_demo_call(settings: Any, server: str, *, print_to: Callable[[str], Non
     def run() -> None:
         import httpx
 
-        from asr.recognizer import shared_recognizer
-        from tts.synthesizer import shared_synthesizer
-
         for _ in range(600):
             try:
                 if httpx.get(f"{server}/healthz", timeout=2).status_code == 200:
@@ -165,10 +169,7 @@ def start_demo_call(settings: Any, server: str, *, print_to: Callable[[str], Non
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        caller = Caller(
-            shared_synthesizer(settings.piper_voice),
-            shared_recognizer(settings.whisper_model, device=settings.whisper_device),
-        )
+        caller = Caller.from_settings(settings)
         save_to = settings.data_dir / "demo-call.wav"
         print_to("--- demo call: a simulated caller phones the agent (transcribed locally) ---")
         asyncio.run(
