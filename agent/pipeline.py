@@ -20,7 +20,6 @@ from typing import Any
 
 from fastapi import WebSocket
 from loguru import logger
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -37,6 +36,7 @@ from agent.serializer import AnbuTwilioSerializer
 from agent.session import CallSession
 from agent.voice import PHONE_RATE, Voice
 from asr.stt_service import AnbuSTTService
+from asr.vad import SharedSileroVADAnalyzer
 from tts.tts_service import AnbuTTSService
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ async def run_call(
     )
     pause_secs = min(options.vad_pause_secs, options.vad_stop_secs)
     vad = VADProcessor(
-        vad_analyzer=SileroVADAnalyzer(
+        vad_analyzer=SharedSileroVADAnalyzer(
             sample_rate=PIPELINE_RATE,
             params=VADParams(start_secs=options.vad_start_secs, stop_secs=pause_secs),
         )
