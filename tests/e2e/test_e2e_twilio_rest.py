@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import ServeFactory
-from e2e_kit import Live, TimedPhone, converse
 from e2e_fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio
+from e2e_kit import Live, TimedPhone, converse
 
 HANDOVER = "+15550109999"
 
