@@ -30,6 +30,7 @@ from dialog.types import (
 )
 from store import alerts, calls, optouts
 from store.db import session_scope
+from store.people import find_person_by_phone
 
 log = logging.getLogger(__name__)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -67,6 +68,13 @@ class CallSession:
         self._fixed_now = now
         runtime.script(script)  # unknown script: fail before anything is written
         with session_scope(runtime.db) as s:
+            if person_id is None and _E164.match(self.party_number):
+                # A known person phoning in (e.g. the care line) is greeted by name, and what
+                # they say joins their history; caller ID is a hint, the script still checks.
+                known = find_person_by_phone(s, self.party_number)
+                if known is not None:
+                    person_id, self.person_id = known.id, known.id
+                    self.person_name = self.person_name or known.name
             call = calls.create_call(
                 s,
                 call_sid=call_sid,

@@ -99,3 +99,46 @@ def test_awkward_input_is_stored_not_refused(engine, db_url: str, tmp_path: Path
         ]
     assert len(caller) == len(inputs)
     assert caller[0].text == "book a table"
+
+
+def test_known_caller_is_recognised_by_number(engine, db_url: str, tmp_path: Path) -> None:
+    runtime = _runtime(db_url, tmp_path)
+    with session_scope(runtime.db) as s:
+        person = get_or_create_person(s, name="Mrs Kim", phone="+12125550102", timezone=str(TZ))
+        person_id = person.id
+    earlier = CallSession(
+        runtime,
+        script="wellness_checkin",
+        call_sid="CAknown1",
+        direction="outbound",
+        to_number="+12125550102",
+        person_id=person_id,
+        person_name="Mrs Kim",
+        now=NOW,
+    )
+    earlier.start()
+    for line in ["yes", "some soup", "well", "my knee hurts", "my left knee", "two"]:
+        earlier.handle(UserInput.said(line))
+    earlier.finish()
+
+    # She phones the care line herself: no person given, only her caller ID.
+    inbound = CallSession(
+        runtime,
+        script="wellness_checkin",
+        call_sid="CAknown2",
+        from_number="+12125550102",
+        now=NOW + dt.timedelta(days=3),
+    )
+    greeting = inbound.start()
+    assert "Mrs Kim" in greeting.text
+    assert inbound.person_id == person_id
+    follow_up = inbound.handle(UserInput.said("yes it's me"))
+    assert "my left knee" in follow_up.text  # last call's answer, remembered
+    with session_scope(runtime.db) as s:
+        row = s.exec(select(Call).where(Call.call_sid == "CAknown2")).one()
+    assert row.person_id == person_id
+
+    stranger = CallSession(
+        runtime, script="reservation", call_sid="CAknown3", from_number="+12015550123", now=NOW
+    )
+    assert stranger.person_id is None
