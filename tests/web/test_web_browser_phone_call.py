@@ -31,7 +31,9 @@ from sqlmodel import select
 from agent.settings import Settings
 from agent.simcall import Caller
 from agent.voice import Voice
+from store.db import session_scope
 from store.models import Alert, Answer, AuditLog
+from store.people import get_or_create_person
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.append(str(REPO / "tests" / "e2e"))  # appended: this folder's modules come first
@@ -87,6 +89,8 @@ def live(voice: Voice, tmp_path: Path) -> Iterator[Live]:
 
 async def _phone_in(live: Live) -> str:
     """Call the line, answer the check-in up to the pain score, hang up; the call's SID."""
+    with session_scope(live.app.state.runtime.db) as s:  # she is known: recognised by caller ID
+        get_or_create_person(s, name="Mrs Kim", phone=CALLER_NUMBER, timezone="America/New_York")
     speech = [await asyncio.to_thread(live.caller.speech, line) for line in CALLER_LINES]
     phone = live.phone()
     async with phone:
